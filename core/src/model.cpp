@@ -1,0 +1,160 @@
+// The decoder's forward pass, one layer at a time, over buffers that persist across calls.
+#include "strata/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "strata/error.h"
+#include "strata/ops.h"
+
+namespace strata {
+
+namespace {
+
+// Resize only when a call needs more room, so steady-state calls never allocate.
+void ensure(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+}  // namespace
+
+Transformer::Transformer(std::shared_ptr<const Weights> weights) : weights_(std::move(weights)) {
+  if (!weights_) throw Error("Transformer: no weights");
+}
+
+double Transformer::forward_flops(const ModelConfig& c, int n, int logit_rows) {
+  const double head = 2.0 * c.hidden_size * c.vocab_size;
+  const double body = 2.0 * double(c.matmul_params_per_token() - int64_t(c.hidden_size) * c.vocab_size);
+  // Causal attention: QKᵀ and PV each cost 2·q_dim multiply-adds per (query, key) pair.
+  const double pairs = double(n) * (n + 1) / 2.0;
+  const double attention = c.num_hidden_layers * 2.0 * 2.0 * c.q_dim() * pairs;
+  return body * n + attention + head * logit_rows;
+}
+
+std::span<const float> Transformer::forward(std::span<const int32_t> tokens,
+                                            std::span<const int32_t> positions, int B, int T,
+                                            std::span<const int> rows) {
+  run(tokens, positions, B, T, rows, /*keep_all_layers=*/false);
+  return acts_.logits;
+}
+
+std::span<const float> Transformer::forward_for_training(std::span<const int32_t> tokens,
+                                                         std::span<const int32_t> positions, int B,
+                                                         int T) {
+  run(tokens, positions, B, T, {}, /*keep_all_layers=*/true);
+  return acts_.logits;
+}
+
+void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> positions, int B,
+                      int T, std::span<const int> rows, bool keep_all_layers) {
+  const ModelConfig& c = weights_->config;
+  const WeightViews& w = weights_->view;
+  if (B <= 0 || T <= 0) throw Error("forward: batch and sequence length must be positive");
+  const size_t N = size_t(B) * T;
+  if (tokens.size() != N || positions.size() != N)
+    throw Error("forward: expected " + std::to_string(N) + " tokens and positions, got " +
+                std::to_string(tokens.size()) + " and " + std::to_string(positions.size()));
+  for (size_t i = 0; i < N; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= c.vocab_size)
+      throw Error("forward: token id " + std::to_string(tokens[i]) + " outside the vocabulary (" +
+                  std::to_string(c.vocab_size) + ")");
+    if (positions[i] < 0 || positions[i] >= c.max_position_embeddings)
+      throw Error("forward: position " + std::to_string(positions[i]) + " outside [0, " +
+                  std::to_string(c.max_position_embeddings) + ")");
+  }
+  for (int r : rows)
+    if (r < 0 || r >= T) throw Error("forward: requested logits row " + std::to_string(r) + " outside the sequence");
+
+  const int L = c.num_hidden_layers, d = c.hidden_size, f = c.intermediate_size;
+  const int qd = c.q_dim(), kvd = c.kv_dim(), H = c.num_attention_heads;
+  const size_t layers_kept = keep_all_layers ? size_t(L) : 1;
+  Activations& a = acts_;
+  a.B = B;
+  a.T = T;
+  a.keep_all_layers = keep_all_layers;
+  ensure(a.residual, (keep_all_layers ? size_t(L) + 1 : 1) * N * d);
+  if (keep_all_layers) ensure(a.residual_mid, size_t(L) * N * d);
+  ensure(a.attn_in, layers_kept * N * d);
+  ensure(a.attn_inv_rms, layers_kept * N);
+  ensure(a.q, layers_kept * N * qd);
+  ensure(a.k, layers_kept * N * kvd);
+  ensure(a.v, layers_kept * N * kvd);
+  if (keep_all_layers) ensure(a.probs, size_t(L) * B * H * size_t(T) * T);
+  ensure(a.attn_out, layers_kept * N * qd);
+  ensure(a.mlp_in, layers_kept * N * d);
+  ensure(a.mlp_inv_rms, layers_kept * N);
+  ensure(a.gate, layers_kept * N * f);
+  ensure(a.up, layers_kept * N * f);
+  ensure(a.act, layers_kept * N * f);
+  ensure(a.final_norm, N * d);
+  ensure(a.final_inv_rms, N);
+  ensure(mlp_scratch_, N * d);
+
+  // Embedding (Gemma multiplies by sqrt(d), rounded to float as Hugging Face does).
+  float* x = a.residual.data();
+  const float embed_scale = c.scale_embeddings ? std::sqrt(float(d)) : 1.0f;
+  for (size_t i = 0; i < N; ++i) {
+    const float* e = w.embed + size_t(tokens[i]) * d;
+    for (int j = 0; j < d; ++j) x[i * d + j] = e[j] * embed_scale;
+  }
+
+  for (int l = 0; l < L; ++l) {
+    const LayerWeights& lw = w.layers[size_t(l)];
+    const size_t s = keep_all_layers ? size_t(l) : 0;  // which saved slot this layer writes
+    // Training keeps the stream after attention (x_mid) and after the MLP (x_out) of every
+    // layer for backward; inference updates one stream in place.
+    float* x_mid = keep_all_layers ? a.residual_mid.data() + s * N * d : x;
+    float* x_out = keep_all_layers ? x + N * d : x;
+    float* attn_in = a.attn_in.data() + s * N * d;
+    float* q = a.q.data() + s * N * qd;
+    float* k = a.k.data() + s * N * kvd;
+    float* v = a.v.data() + s * N * kvd;
+    float* attn_out = a.attn_out.data() + s * N * qd;
+    float* mlp_in = a.mlp_in.data() + s * N * d;
+    float* gate = a.gate.data() + s * N * f;
+    float* up = a.up.data() + s * N * f;
+    float* act = a.act.data() + s * N * f;
+    float* probs = keep_all_layers ? a.probs.data() + s * size_t(B) * H * T * T : nullptr;
+
+    // Attention block: x + o_proj(attention(rope(q), rope(k), v)).
+    ops::rmsnorm(attn_in, x, lw.attn_norm, int(N), d, c.rms_norm_eps, c.norm_weight_plus_one,
+                 a.attn_inv_rms.data() + s * N);
+    ops::matmul(q, attn_in, lw.wq, int(N), qd, d);
+    ops::matmul(k, attn_in, lw.wk, int(N), kvd, d);
+    ops::matmul(v, attn_in, lw.wv, int(N), kvd, d);
+    ops::rope(q, positions.data(), int(N), H, c.head_dim, c.rope_theta);
+    ops::rope(k, positions.data(), int(N), c.num_key_value_heads, c.head_dim, c.rope_theta);
+    ops::attention(attn_out, q, k, v, B, T, H, c.num_key_value_heads, c.head_dim, probs);
+    if (x_mid != x) std::copy(x, x + N * d, x_mid);
+    ops::matmul(x_mid, attn_out, lw.wo, int(N), d, qd, /*accumulate=*/true);
+
+    // MLP block: x_mid + down(act(gate(h)) * up(h)).
+    ops::rmsnorm(mlp_in, x_mid, lw.mlp_norm, int(N), d, c.rms_norm_eps, c.norm_weight_plus_one,
+                 a.mlp_inv_rms.data() + s * N);
+    ops::matmul(gate, mlp_in, lw.w_gate, int(N), f, d);
+    ops::matmul(up, mlp_in, lw.w_up, int(N), f, d);
+    ops::gated_activation(act, gate, up, N * f, c.hidden_act);
+    if (x_out != x_mid) std::copy(x_mid, x_mid + N * d, x_out);
+    ops::matmul(x_out, act, lw.w_down, int(N), d, f, /*accumulate=*/true);
+    x = x_out;
+  }
+
+  // Final norm and output head, only at the requested rows.
+  ops::rmsnorm(a.final_norm.data(), x, w.final_norm, int(N), d, c.rms_norm_eps,
+               c.norm_weight_plus_one, a.final_inv_rms.data());
+  const int R = rows.empty() ? T : int(rows.size());
+  ensure(a.logits, size_t(B) * R * c.vocab_size);
+  if (rows.empty()) {
+    ops::matmul(a.logits.data(), a.final_norm.data(), w.lm_head, int(N), c.vocab_size, d);
+  } else {
+    ensure(mlp_scratch_, size_t(B) * R * d);
+    for (int b = 0; b < B; ++b)
+      for (int r = 0; r < R; ++r)
+        std::copy_n(a.final_norm.data() + (size_t(b) * T + rows[r]) * d, d,
+                    mlp_scratch_.data() + (size_t(b) * R + r) * d);
+    ops::matmul(a.logits.data(), mlp_scratch_.data(), w.lm_head, B * R, c.vocab_size, d);
+  }
+}
+
+}  // namespace strata

@@ -1,0 +1,355 @@
+// SIMD kernels, written once with Highway and compiled for each target by
+// foreach_target.h (natively SSE4, AVX2+FMA, AVX-512; one static target on WebAssembly:
+// SIMD128, or EMU128 when SIMD is off). The public functions at the bottom choose the best
+// target the CPU supports at run time and split work across OpenMP threads; the SIMD code
+// itself never spawns threads, so there is only one thread pool.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ops/kernels.cpp"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+#include "hwy/highway.h"
+#include "hwy/contrib/math/math-inl.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "ops/rope_angles.h"
+#include "strata/config.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace strata::ops {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+using D = hn::ScalableTag<float>;
+using V = hn::Vec<D>;
+
+// ---------------------------------------------------------------------------------------
+// matmul: y(M,N) = x(M,K) · w(N,K)ᵀ. The hot path of every forward and backward pass.
+// A tile of kR rows of x against kC rows of w keeps kR·kC accumulators in registers, so
+// each loaded vector feeds several FMAs; up to 4×4 = 16 accumulators + 8 operands fit the
+// 16 (AVX2) or 32 (AVX-512) vector registers.
+
+template <int kR, int kC>
+HWY_INLINE void MatmulTile(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w,
+                           float* HWY_RESTRICT y, int K, int ldy, bool accumulate) {
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  V acc[kR][kC];
+  for (int r = 0; r < kR; ++r)
+    for (int c = 0; c < kC; ++c) acc[r][c] = hn::Zero(d);
+  int k = 0;
+  for (; k + lanes <= K; k += lanes) {
+    V xv[kR];
+    for (int r = 0; r < kR; ++r) xv[r] = hn::LoadU(d, x + size_t(r) * K + k);
+    for (int c = 0; c < kC; ++c) {
+      const V wv = hn::LoadU(d, w + size_t(c) * K + k);
+      for (int r = 0; r < kR; ++r) acc[r][c] = hn::MulAdd(xv[r], wv, acc[r][c]);
+    }
+  }
+  for (int r = 0; r < kR; ++r)
+    for (int c = 0; c < kC; ++c) {
+      float sum = hn::GetLane(hn::SumOfLanes(d, acc[r][c]));
+      for (int kk = k; kk < K; ++kk) sum += x[size_t(r) * K + kk] * w[size_t(c) * K + kk];
+      float& out = y[size_t(r) * ldy + c];
+      out = accumulate ? out + sum : sum;
+    }
+}
+
+template <int kR>
+HWY_INLINE void MatmulTileRows(int cols, const float* x, const float* w, float* y, int K, int ldy,
+                               bool accumulate) {
+  switch (cols) {
+    case 4: return MatmulTile<kR, 4>(x, w, y, K, ldy, accumulate);
+    case 3: return MatmulTile<kR, 3>(x, w, y, K, ldy, accumulate);
+    case 2: return MatmulTile<kR, 2>(x, w, y, K, ldy, accumulate);
+    default: return MatmulTile<kR, 1>(x, w, y, K, ldy, accumulate);
+  }
+}
+
+// The block y[m0:m1, n0:n1]. Rows of w are the outer loop so a block of w stays in cache
+// while every row of x passes it.
+HWY_NOINLINE void MatmulBlock(float* y, const float* x, const float* w, int m0, int m1, int n0,
+                              int n1, int N, int K, bool accumulate) {
+  for (int j = n0; j < n1; j += 4) {
+    const int cols = std::min(4, n1 - j);
+    for (int i = m0; i < m1; i += 4) {
+      const int rows = std::min(4, m1 - i);
+      const float* xi = x + size_t(i) * K;
+      const float* wj = w + size_t(j) * K;
+      float* yij = y + size_t(i) * N + j;
+      switch (rows) {
+        case 4: MatmulTileRows<4>(cols, xi, wj, yij, K, N, accumulate); break;
+        case 3: MatmulTileRows<3>(cols, xi, wj, yij, K, N, accumulate); break;
+        case 2: MatmulTileRows<2>(cols, xi, wj, yij, K, N, accumulate); break;
+        default: MatmulTileRows<1>(cols, xi, wj, yij, K, N, accumulate); break;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Row kernels. Tails shorter than a vector go through a padded stack buffer so that one
+// vector code path (including Exp and Tanh) serves every length.
+
+constexpr int kMaxLanes = 64;
+
+HWY_INLINE float SumOfSquares(const float* HWY_RESTRICT x, int n) {
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  V acc = hn::Zero(d);
+  int i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const V v = hn::LoadU(d, x + i);
+    acc = hn::MulAdd(v, v, acc);
+  }
+  float sum = hn::GetLane(hn::SumOfLanes(d, acc));
+  for (; i < n; ++i) sum += x[i] * x[i];
+  return sum;
+}
+
+HWY_NOINLINE void RmsnormRows(float* y, const float* x, const float* w, int r0, int r1, int dim,
+                              float eps, bool plus_one, float* inv_rms) {
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  for (int r = r0; r < r1; ++r) {
+    const float* xr = x + size_t(r) * dim;
+    float* yr = y + size_t(r) * dim;
+    const float inv = 1.0f / std::sqrt(SumOfSquares(xr, dim) / float(dim) + eps);
+    if (inv_rms) inv_rms[r] = inv;
+    const V vinv = hn::Set(d, inv);
+    const V one = hn::Set(d, plus_one ? 1.0f : 0.0f);
+    int i = 0;
+    for (; i + lanes <= dim; i += lanes) {
+      const V scale = hn::Add(one, hn::LoadU(d, w + i));
+      hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(d, xr + i), vinv), scale), d, yr + i);
+    }
+    for (; i < dim; ++i) yr[i] = xr[i] * inv * (plus_one ? 1.0f + w[i] : w[i]);
+  }
+}
+
+HWY_NOINLINE void RopeRows(float* x, const int32_t* positions, int r0, int r1, int n_heads,
+                           int head_dim, float theta, bool inverse) {
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  const int half = head_dim / 2;
+  float cos_buf[512], sin_buf[512];  // head_dim <= 1024, checked by the caller
+  for (int r = r0; r < r1; ++r) {
+    detail::rope_angles(positions[r], head_dim, theta, inverse, cos_buf, sin_buf);
+    for (int h = 0; h < n_heads; ++h) {
+      float* lo = x + (size_t(r) * n_heads + h) * head_dim;
+      float* hi = lo + half;
+      int i = 0;
+      for (; i + lanes <= half; i += lanes) {
+        const V a = hn::LoadU(d, lo + i), b = hn::LoadU(d, hi + i);
+        const V c = hn::LoadU(d, cos_buf + i), s = hn::LoadU(d, sin_buf + i);
+        hn::StoreU(hn::NegMulAdd(b, s, hn::Mul(a, c)), d, lo + i);
+        hn::StoreU(hn::MulAdd(a, s, hn::Mul(b, c)), d, hi + i);
+      }
+      for (; i < half; ++i) {
+        const float a = lo[i], b = hi[i];
+        lo[i] = a * cos_buf[i] - b * sin_buf[i];
+        hi[i] = b * cos_buf[i] + a * sin_buf[i];
+      }
+    }
+  }
+}
+
+HWY_INLINE void SoftmaxRow(float* HWY_RESTRICT x, int n) {
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  V vmax = hn::Set(d, -INFINITY);
+  int i = 0;
+  for (; i + lanes <= n; i += lanes) vmax = hn::Max(vmax, hn::LoadU(d, x + i));
+  float mx = hn::GetLane(hn::MaxOfLanes(d, vmax));
+  for (int j = i; j < n; ++j) mx = std::max(mx, x[j]);
+  const V vmx = hn::Set(d, mx);
+  V vsum = hn::Zero(d);
+  for (i = 0; i + lanes <= n; i += lanes) {
+    const V e = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i), vmx));
+    hn::StoreU(e, d, x + i);
+    vsum = hn::Add(vsum, e);
+  }
+  float sum = hn::GetLane(hn::SumOfLanes(d, vsum));
+  if (i < n) {
+    alignas(64) float tail[kMaxLanes];
+    std::fill(tail, tail + lanes, -INFINITY);
+    std::copy(x + i, x + n, tail);
+    const V e = hn::Exp(d, hn::Sub(hn::Load(d, tail), vmx));
+    hn::Store(e, d, tail);
+    for (int j = i; j < n; ++j) sum += (x[j] = tail[j - i]);
+  }
+  const V inv = hn::Set(d, 1.0f / sum);
+  for (i = 0; i + lanes <= n; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, x + i), inv), d, x + i);
+  for (; i < n; ++i) x[i] *= 1.0f / sum;
+}
+
+HWY_NOINLINE void SoftmaxRows(float* x, int rows, int n) {
+  for (int r = 0; r < rows; ++r) SoftmaxRow(x + size_t(r) * n, n);
+}
+
+HWY_INLINE V GatedVector(D d, V g, V u, Activation act) {
+  if (act == Activation::kSiLU) {
+    const V one = hn::Set(d, 1.0f);
+    return hn::Mul(hn::Div(g, hn::Add(one, hn::Exp(d, hn::Neg(g)))), u);
+  }
+  const V inner = hn::Mul(hn::Set(d, 0.7978845608028654f),
+                          hn::MulAdd(hn::Mul(hn::Set(d, 0.044715f), g), hn::Mul(g, g), g));
+  const V half_g = hn::Mul(hn::Set(d, 0.5f), g);
+  return hn::Mul(hn::MulAdd(half_g, hn::Tanh(d, inner), half_g), u);
+}
+
+HWY_NOINLINE void GatedActivation(float* h, const float* gate, const float* up, size_t n,
+                                  Activation act) {
+  const D d;
+  const size_t lanes = hn::Lanes(d);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes)
+    hn::StoreU(GatedVector(d, hn::LoadU(d, gate + i), hn::LoadU(d, up + i), act), d, h + i);
+  if (i < n) {
+    alignas(64) float g[kMaxLanes] = {}, u[kMaxLanes] = {};
+    std::copy(gate + i, gate + n, g);
+    std::copy(up + i, up + n, u);
+    hn::Store(GatedVector(d, hn::Load(d, g), hn::Load(d, u), act), d, g);
+    std::copy(g, g + (n - i), h + i);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Attention for one (sequence, head): each query i attends to keys 0..i.
+
+HWY_INLINE float Dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int n) {
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  V acc = hn::Zero(d);
+  int i = 0;
+  for (; i + lanes <= n; i += lanes) acc = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), acc);
+  float sum = hn::GetLane(hn::SumOfLanes(d, acc));
+  for (; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+HWY_NOINLINE void AttentionHead(float* out, const float* q, const float* k, const float* v, int b,
+                                int h, int T, int n_heads, int n_kv_heads, int head_dim,
+                                float* scores, float* probs) {
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  const int kvh = h / (n_heads / n_kv_heads);
+  const size_t q_stride = size_t(n_heads) * head_dim, kv_stride = size_t(n_kv_heads) * head_dim;
+  const float scale = 1.0f / std::sqrt(float(head_dim));
+  const float* kb = k + size_t(b) * T * kv_stride + size_t(kvh) * head_dim;
+  const float* vb = v + size_t(b) * T * kv_stride + size_t(kvh) * head_dim;
+  for (int i = 0; i < T; ++i) {
+    const float* qi = q + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
+    for (int j = 0; j <= i; ++j) scores[j] = Dot(qi, kb + size_t(j) * kv_stride, head_dim) * scale;
+    SoftmaxRow(scores, i + 1);
+    float* oi = out + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
+    int e = 0;
+    for (; e + lanes <= head_dim; e += lanes) {
+      V acc = hn::Zero(d);
+      for (int j = 0; j <= i; ++j)
+        acc = hn::MulAdd(hn::Set(d, scores[j]), hn::LoadU(d, vb + size_t(j) * kv_stride + e), acc);
+      hn::StoreU(acc, d, oi + e);
+    }
+    for (; e < head_dim; ++e) {
+      float acc = 0;
+      for (int j = 0; j <= i; ++j) acc += scores[j] * vb[size_t(j) * kv_stride + e];
+      oi[e] = acc;
+    }
+    if (probs) {
+      float* pr = probs + ((size_t(b) * n_heads + h) * T + i) * T;
+      std::copy(scores, scores + i + 1, pr);
+      std::fill(pr + i + 1, pr + T, 0.0f);
+    }
+  }
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace strata::ops
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <vector>
+
+#include "strata/error.h"
+#include "strata/ops.h"
+
+namespace strata::ops {
+
+HWY_EXPORT(MatmulBlock);
+HWY_EXPORT(RmsnormRows);
+HWY_EXPORT(RopeRows);
+HWY_EXPORT(SoftmaxRows);
+HWY_EXPORT(GatedActivation);
+HWY_EXPORT(AttentionHead);
+
+namespace {
+// Below this many multiply-adds a parallel region costs more than it saves.
+constexpr int64_t kParallelWork = 1 << 15;
+}  // namespace
+
+void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate) {
+  constexpr int kBlockM = 64, kBlockN = 64;
+  const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
+  const int64_t work = int64_t(M) * N * K;
+#pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
+  for (int bm = 0; bm < blocks_m; ++bm)
+    for (int bn = 0; bn < blocks_n; ++bn)
+      HWY_DYNAMIC_DISPATCH(MatmulBlock)(y, x, w, bm * kBlockM, std::min(M, (bm + 1) * kBlockM),
+                                        bn * kBlockN, std::min(N, (bn + 1) * kBlockN), N, K,
+                                        accumulate);
+}
+
+void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
+             float* inv_rms) {
+  constexpr int kChunk = 16;
+  const int chunks = (rows + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (int64_t(rows) * d > kParallelWork)
+  for (int c = 0; c < chunks; ++c)
+    HWY_DYNAMIC_DISPATCH(RmsnormRows)(y, x, w, c * kChunk, std::min(rows, (c + 1) * kChunk), d, eps,
+                                      plus_one, inv_rms);
+}
+
+void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_dim, float theta,
+          bool inverse) {
+  if (head_dim > 1024) throw Error("rope: head_dim > 1024 is not supported");
+  constexpr int kChunk = 16;
+  const int chunks = (rows + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(static) if (int64_t(rows) * n_heads * head_dim > kParallelWork)
+  for (int c = 0; c < chunks; ++c)
+    HWY_DYNAMIC_DISPATCH(RopeRows)(x, positions, c * kChunk, std::min(rows, (c + 1) * kChunk),
+                                   n_heads, head_dim, theta, inverse);
+}
+
+void softmax(float* x, int n) { HWY_DYNAMIC_DISPATCH(SoftmaxRows)(x, 1, n); }
+
+void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act) {
+  constexpr size_t kChunk = 4096;
+  const int64_t chunks = int64_t((n + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const size_t begin = size_t(c) * kChunk, len = std::min(kChunk, n - begin);
+    HWY_DYNAMIC_DISPATCH(GatedActivation)(h + begin, gate + begin, up + begin, len, act);
+  }
+}
+
+void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
+               int n_heads, int n_kv_heads, int head_dim, float* probs) {
+  const int64_t work = int64_t(B) * n_heads * T * T * head_dim;
+#pragma omp parallel if (work > kParallelWork)
+  {
+    std::vector<float> scores(static_cast<size_t>(T));
+#pragma omp for schedule(static) collapse(2)
+    for (int b = 0; b < B; ++b)
+      for (int h = 0; h < n_heads; ++h)
+        HWY_DYNAMIC_DISPATCH(AttentionHead)(out, q, k, v, b, h, T, n_heads, n_kv_heads, head_dim,
+                                            scores.data(), probs);
+  }
+}
+
+const char* simd_target() {
+  const int64_t targets = hwy::SupportedTargets() & HWY_TARGETS;
+  return hwy::TargetName(targets & -targets);  // lowest bit = best target
+}
+
+}  // namespace strata::ops
+#endif  // HWY_ONCE

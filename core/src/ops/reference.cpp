@@ -1,0 +1,107 @@
+// Scalar reference kernels: the definition of what every SIMD kernel must compute. Plain
+// loops in double where it matters, no threads; the SIMD tests compare against these.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ops/rope_angles.h"
+#include "strata/ops.h"
+
+namespace strata::ops::reference {
+
+void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate) {
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      double sum = accumulate ? y[size_t(i) * N + j] : 0.0;
+      for (int k = 0; k < K; ++k) sum += double(x[size_t(i) * K + k]) * w[size_t(j) * K + k];
+      y[size_t(i) * N + j] = float(sum);
+    }
+}
+
+void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
+             float* inv_rms) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + size_t(r) * d;
+    double ss = 0;
+    for (int i = 0; i < d; ++i) ss += double(xr[i]) * xr[i];
+    const float inv = float(1.0 / std::sqrt(ss / d + eps));
+    if (inv_rms) inv_rms[r] = inv;
+    for (int i = 0; i < d; ++i) y[size_t(r) * d + i] = xr[i] * inv * (plus_one ? 1.0f + w[i] : w[i]);
+  }
+}
+
+void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_dim, float theta,
+          bool inverse) {
+  const int half = head_dim / 2;
+  std::vector<float> c(static_cast<size_t>(half)), s(static_cast<size_t>(half));
+  for (int r = 0; r < rows; ++r) {
+    detail::rope_angles(positions[r], head_dim, theta, inverse, c.data(), s.data());
+    for (int h = 0; h < n_heads; ++h) {
+      float* v = x + (size_t(r) * n_heads + h) * head_dim;
+      for (int i = 0; i < half; ++i) {
+        const float a = v[i], b = v[i + half];
+        v[i] = a * c[i] - b * s[i];
+        v[i + half] = b * c[i] + a * s[i];
+      }
+    }
+  }
+}
+
+void softmax(float* x, int n) {
+  const float mx = *std::max_element(x, x + n);
+  double sum = 0;
+  for (int i = 0; i < n; ++i) sum += (x[i] = std::exp(x[i] - mx));
+  for (int i = 0; i < n; ++i) x[i] = float(x[i] / sum);
+}
+
+void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act) {
+  for (size_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    float a;
+    if (act == Activation::kSiLU) {
+      a = g / (1.0f + std::exp(-g));
+    } else {
+      const float kAlpha = 0.7978845608028654f;  // sqrt(2/pi)
+      a = 0.5f * g * (1.0f + std::tanh(kAlpha * (g + 0.044715f * g * g * g)));
+    }
+    h[i] = a * up[i];
+  }
+}
+
+void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
+               int n_heads, int n_kv_heads, int head_dim, float* probs) {
+  const int group = n_heads / n_kv_heads;
+  const size_t q_stride = size_t(n_heads) * head_dim, kv_stride = size_t(n_kv_heads) * head_dim;
+  const double scale = 1.0 / std::sqrt(double(head_dim));
+  std::vector<double> p(static_cast<size_t>(T));
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < n_heads; ++h) {
+      const int kvh = h / group;
+      for (int i = 0; i < T; ++i) {
+        const float* qi = q + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
+        double mx = -INFINITY;
+        for (int j = 0; j <= i; ++j) {
+          const float* kj = k + (size_t(b) * T + j) * kv_stride + size_t(kvh) * head_dim;
+          double dot = 0;
+          for (int e = 0; e < head_dim; ++e) dot += double(qi[e]) * kj[e];
+          p[j] = dot * scale;
+          mx = std::max(mx, p[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j <= i; ++j) sum += (p[j] = std::exp(p[j] - mx));
+        float* oi = out + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
+        for (int e = 0; e < head_dim; ++e) {
+          double acc = 0;
+          for (int j = 0; j <= i; ++j)
+            acc += p[j] / sum * v[(size_t(b) * T + j) * kv_stride + size_t(kvh) * head_dim + e];
+          oi[e] = float(acc);
+        }
+        if (probs) {
+          float* pr = probs + ((size_t(b) * n_heads + h) * T + i) * T;
+          for (int j = 0; j < T; ++j) pr[j] = j <= i ? float(p[j] / sum) : 0.0f;
+        }
+      }
+    }
+}
+
+}  // namespace strata::ops::reference

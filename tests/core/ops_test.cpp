@@ -1,0 +1,129 @@
+// Every SIMD kernel against its scalar reference, on every SIMD target this CPU supports
+// (Highway's test hook forces each in turn), at sizes that are and are not multiples of
+// the vector width.
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "strata/ops.h"
+
+namespace strata {
+namespace {
+
+std::vector<float> random_vector(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(rng);
+  return v;
+}
+
+// Largest |a-b| / (|b| + floor) over both vectors.
+double max_relative_error(const std::vector<float>& a, const std::vector<float>& b, double floor = 1e-3) {
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    worst = std::max(worst, std::abs(double(a[i]) - b[i]) / (std::abs(double(b[i])) + floor));
+  return worst;
+}
+
+class OpsTest : public testing::TestWithParam<int64_t> {
+ protected:
+  void SetUp() override { hwy::SetSupportedTargetsForTest(GetParam()); }
+  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
+};
+
+const int kOdd[] = {1, 3, 7, 8, 15, 16, 17, 33, 64, 100};
+
+TEST_P(OpsTest, MatmulMatchesReference) {
+  for (int M : {1, 2, 5, 16, 67})
+    for (int N : {1, 3, 4, 13, 70})
+      for (int K : kOdd) {
+        auto x = random_vector(size_t(M) * K, 1), w = random_vector(size_t(N) * K, 2);
+        for (bool accumulate : {false, true}) {
+          auto y = random_vector(size_t(M) * N, 3), y_ref = y;
+          ops::matmul(y.data(), x.data(), w.data(), M, N, K, accumulate);
+          ops::reference::matmul(y_ref.data(), x.data(), w.data(), M, N, K, accumulate);
+          // Errors of a float dot product grow with its typical size, sqrt(K) here.
+          ASSERT_LT(max_relative_error(y, y_ref, std::sqrt(double(K))), 1e-5)
+              << "M=" << M << " N=" << N << " K=" << K << " acc=" << accumulate;
+        }
+      }
+}
+
+TEST_P(OpsTest, RmsnormMatchesReference) {
+  for (int d : kOdd)
+    for (bool plus_one : {false, true}) {
+      const int rows = 37;
+      auto x = random_vector(size_t(rows) * d, 4), w = random_vector(size_t(d), 5);
+      std::vector<float> y(x.size()), y_ref(x.size()), inv(rows), inv_ref(rows);
+      ops::rmsnorm(y.data(), x.data(), w.data(), rows, d, 1e-5f, plus_one, inv.data());
+      ops::reference::rmsnorm(y_ref.data(), x.data(), w.data(), rows, d, 1e-5f, plus_one, inv_ref.data());
+      ASSERT_LT(max_relative_error(y, y_ref), 1e-5) << "d=" << d;
+      ASSERT_LT(max_relative_error(inv, inv_ref), 1e-5) << "d=" << d;
+    }
+}
+
+TEST_P(OpsTest, RopeMatchesReferenceAndInverts) {
+  for (int head_dim : {2, 6, 16, 34, 64, 128})
+    for (int heads : {1, 3}) {
+      const int rows = 21;
+      std::vector<int32_t> pos(rows);
+      for (int r = 0; r < rows; ++r) pos[r] = (r * 37) % 300;
+      auto x = random_vector(size_t(rows) * heads * head_dim, 6), x_ref = x, original = x;
+      ops::rope(x.data(), pos.data(), rows, heads, head_dim, 10000.0f);
+      ops::reference::rope(x_ref.data(), pos.data(), rows, heads, head_dim, 10000.0f);
+      ASSERT_LT(max_relative_error(x, x_ref, 1e-2), 1e-5) << "head_dim=" << head_dim;
+      ops::rope(x.data(), pos.data(), rows, heads, head_dim, 10000.0f, /*inverse=*/true);
+      ASSERT_LT(max_relative_error(x, original, 1e-2), 1e-4) << "head_dim=" << head_dim;
+    }
+}
+
+TEST_P(OpsTest, SoftmaxMatchesReference) {
+  for (int n : kOdd) {
+    auto x = random_vector(size_t(n), 7, 5.0f), x_ref = x;
+    ops::softmax(x.data(), n);
+    ops::reference::softmax(x_ref.data(), n);
+    ASSERT_LT(max_relative_error(x, x_ref, 1e-6), 1e-5) << "n=" << n;
+  }
+}
+
+TEST_P(OpsTest, GatedActivationsMatchReference) {
+  for (Activation act : {Activation::kSiLU, Activation::kGeluTanh})
+    for (int n : kOdd) {
+      auto g = random_vector(size_t(n), 8, 3.0f), u = random_vector(size_t(n), 9);
+      std::vector<float> h(static_cast<size_t>(n)), h_ref(h.size());
+      ops::gated_activation(h.data(), g.data(), u.data(), size_t(n), act);
+      ops::reference::gated_activation(h_ref.data(), g.data(), u.data(), size_t(n), act);
+      ASSERT_LT(max_relative_error(h, h_ref, 1e-2), 2e-5) << "n=" << n;
+    }
+}
+
+TEST_P(OpsTest, AttentionMatchesReference) {
+  struct Case { int B, T, heads, kv_heads, head_dim; };
+  for (Case c : {Case{1, 1, 1, 1, 4}, Case{2, 5, 4, 2, 8}, Case{1, 19, 3, 1, 17}, Case{3, 33, 4, 4, 16}}) {
+    auto q = random_vector(size_t(c.B) * c.T * c.heads * c.head_dim, 10);
+    auto k = random_vector(size_t(c.B) * c.T * c.kv_heads * c.head_dim, 11);
+    auto v = random_vector(size_t(c.B) * c.T * c.kv_heads * c.head_dim, 12);
+    std::vector<float> out(q.size()), out_ref(q.size());
+    std::vector<float> p(size_t(c.B) * c.heads * c.T * c.T), p_ref(p.size());
+    ops::attention(out.data(), q.data(), k.data(), v.data(), c.B, c.T, c.heads, c.kv_heads, c.head_dim, p.data());
+    ops::reference::attention(out_ref.data(), q.data(), k.data(), v.data(), c.B, c.T, c.heads, c.kv_heads,
+                              c.head_dim, p_ref.data());
+    ASSERT_LT(max_relative_error(out, out_ref), 1e-4) << "T=" << c.T;
+    ASSERT_LT(max_relative_error(p, p_ref, 1e-6), 1e-4) << "T=" << c.T;
+  }
+}
+
+std::string target_name(const testing::TestParamInfo<int64_t>& info) {
+  return hwy::TargetName(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryTarget, OpsTest, testing::ValuesIn(hwy::SupportedAndGeneratedTargets()),
+                         target_name);
+
+}  // namespace
+}  // namespace strata
