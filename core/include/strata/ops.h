@@ -36,6 +36,10 @@ void gated_activation(float* h, const float* gate, const float* up, size_t n, Ac
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs = nullptr);
 
+// out(cols, rows) = in(rows, cols)ᵀ. Memory-bound, so a plain cache-blocked loop; it lets
+// the one matmul kernel serve the backward pass's other operand layouts.
+void transpose(float* out, const float* in, int rows, int cols);
+
 // Name of the SIMD target the dispatcher chose on this CPU, e.g. "AVX3" or "AVX2".
 const char* simd_target();
 

@@ -1,0 +1,242 @@
+// Backward pass: each forward step of model.cpp has its *_backward here, applied in reverse.
+// Gradients of parameters accumulate (+=) so tied embeddings collect both uses.
+#include "strata/backward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "strata/error.h"
+#include "strata/ops.h"
+
+namespace strata {
+
+namespace {
+
+void ensure(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+// Below this many operations a parallel region costs more than it saves.
+constexpr int64_t kParallelWork = 1 << 15;
+
+}  // namespace
+
+double cross_entropy(const float* logits, const int32_t* targets, int rows, int vocab,
+                     float* dlogits, float scale) {
+  std::vector<double> row_loss(static_cast<size_t>(rows), 0.0);
+#pragma omp parallel for schedule(static) if (int64_t(rows) * vocab > kParallelWork)
+  for (int r = 0; r < rows; ++r) {
+    const float* z = logits + size_t(r) * vocab;
+    float* dz = dlogits ? dlogits + size_t(r) * vocab : nullptr;
+    const int32_t target = targets[r];
+    if (target < 0) {
+      if (dz) std::fill(dz, dz + vocab, 0.0f);
+      continue;
+    }
+    const float mx = *std::max_element(z, z + vocab);
+    double sum = 0;
+    for (int i = 0; i < vocab; ++i) sum += std::exp(double(z[i] - mx));
+    const double log_sum = std::log(sum) + mx;
+    row_loss[size_t(r)] = log_sum - z[target];
+    if (dz) {
+      for (int i = 0; i < vocab; ++i) dz[i] = float(std::exp(z[i] - log_sum)) * scale;
+      dz[target] -= scale;
+    }
+  }
+  double total = 0;  // summed in a fixed order: the loss is the same at any thread count
+  for (double l : row_loss) total += l;
+  return total;
+}
+
+namespace {
+
+// Backward of y = x·wᵀ (x (M,K), w (N,K)): dx = dy·w (added to dx when accumulate_dx),
+// dw += dyᵀ·x. Operands are transposed into scratch so the one matmul kernel does both.
+void linear_backward(float* dx, bool accumulate_dx, float* dw, const float* dy, const float* x,
+                     const float* w, int M, int N, int K, std::vector<float>& t_w,
+                     std::vector<float>& t_dy, std::vector<float>& t_x) {
+  ensure(t_w, size_t(K) * N);
+  ensure(t_dy, size_t(N) * M);
+  ensure(t_x, size_t(K) * M);
+  ops::transpose(t_w.data(), w, N, K);
+  ops::matmul(dx, dy, t_w.data(), M, K, N, accumulate_dx);
+  ops::transpose(t_dy.data(), dy, M, N);
+  ops::transpose(t_x.data(), x, M, K);
+  ops::matmul(dw, t_dy.data(), t_x.data(), N, K, M, /*accumulate=*/true);
+}
+
+// Backward of y = x·inv_rms·g with g = w or 1+w: adds into dx and dw.
+void rmsnorm_backward(float* dx, float* dw, const float* dy, const float* x, const float* w,
+                      const float* inv_rms, int rows, int d, bool plus_one) {
+#pragma omp parallel for schedule(static) if (int64_t(rows) * d > kParallelWork)
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + size_t(r) * d;
+    const float* dyr = dy + size_t(r) * d;
+    float* dxr = dx + size_t(r) * d;
+    const float inv = inv_rms[r];
+    double dot = 0;
+    for (int i = 0; i < d; ++i) dot += double(dyr[i]) * (plus_one ? 1.0f + w[i] : w[i]) * xr[i];
+    const float coef = float(dot) * inv * inv * inv / float(d);
+    for (int i = 0; i < d; ++i) dxr[i] += inv * (plus_one ? 1.0f + w[i] : w[i]) * dyr[i] - coef * xr[i];
+  }
+  for (int r = 0; r < rows; ++r)  // serial: rows share dw
+    for (int i = 0; i < d; ++i) dw[i] += dy[size_t(r) * d + i] * x[size_t(r) * d + i] * inv_rms[r];
+}
+
+// Backward of h = act(gate) * up.
+void gated_activation_backward(float* dgate, float* dup, const float* dh, const float* gate,
+                               const float* up, size_t n, Activation act) {
+#pragma omp parallel for schedule(static) if (int64_t(n) > kParallelWork)
+  for (size_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    float a, da;
+    if (act == Activation::kSiLU) {
+      const float s = 1.0f / (1.0f + std::exp(-g));
+      a = g * s;
+      da = s * (1.0f + g * (1.0f - s));
+    } else {
+      const float kAlpha = 0.7978845608028654f, kCubic = 0.044715f;
+      const float t = std::tanh(kAlpha * (g + kCubic * g * g * g));
+      a = 0.5f * g * (1.0f + t);
+      da = 0.5f * (1.0f + t) + 0.5f * g * (1.0f - t * t) * kAlpha * (1.0f + 3.0f * kCubic * g * g);
+    }
+    dgate[i] = dh[i] * up[i] * da;
+    dup[i] = dh[i] * a;
+  }
+}
+
+// Backward of causal attention given the saved weights P: out_i = Σ_j P_ij v_j with
+// P_i = softmax(q_i·k_j·scale). Heads of one kv group share dk and dv, so work is split
+// by (sequence, kv head) and no two threads write the same rows.
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const float* probs, int B, int T, int H,
+                        int KVH, int hd) {
+  const int group = H / KVH;
+  const size_t qs = size_t(H) * hd, kvs = size_t(KVH) * hd;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  std::fill(dk, dk + size_t(B) * T * kvs, 0.0f);
+  std::fill(dv, dv + size_t(B) * T * kvs, 0.0f);
+#pragma omp parallel if (int64_t(B) * H * T * T * hd > kParallelWork)
+  {
+    std::vector<float> dscore(static_cast<size_t>(T));
+#pragma omp for schedule(static) collapse(2)
+    for (int b = 0; b < B; ++b)
+      for (int kvh = 0; kvh < KVH; ++kvh)
+        for (int h = kvh * group; h < (kvh + 1) * group; ++h)
+          for (int i = 0; i < T; ++i) {
+            const float* p = probs + ((size_t(b) * H + h) * T + i) * T;
+            const float* doi = dout + (size_t(b) * T + i) * qs + size_t(h) * hd;
+            const float* qi = q + (size_t(b) * T + i) * qs + size_t(h) * hd;
+            float* dqi = dq + (size_t(b) * T + i) * qs + size_t(h) * hd;
+            float weighted = 0;  // Σ_j P_ij dP_ij
+            for (int j = 0; j <= i; ++j) {
+              const float* vj = v + (size_t(b) * T + j) * kvs + size_t(kvh) * hd;
+              float dp = 0;
+              for (int e = 0; e < hd; ++e) dp += doi[e] * vj[e];
+              dscore[j] = dp;
+              weighted += p[j] * dp;
+            }
+            std::fill(dqi, dqi + hd, 0.0f);
+            for (int j = 0; j <= i; ++j) {
+              const float ds = p[j] * (dscore[j] - weighted) * scale;
+              const size_t row = (size_t(b) * T + j) * kvs + size_t(kvh) * hd;
+              for (int e = 0; e < hd; ++e) {
+                dqi[e] += ds * k[row + e];
+                dk[row + e] += ds * qi[e];
+                dv[row + e] += p[j] * doi[e];
+              }
+            }
+          }
+  }
+}
+
+}  // namespace
+
+Backward::Backward(const ModelConfig& c) : config_(c) {}
+
+double Backward::loss_and_backward(const Transformer& model, std::span<const int32_t> tokens,
+                                   std::span<const int32_t> positions,
+                                   std::span<const int32_t> targets, std::span<float> grads) {
+  const ModelConfig& c = config_;
+  const Activations& a = model.activations();
+  if (!a.keep_all_layers) throw Error("backward: call Transformer::forward_for_training first");
+  const int B = a.B, T = a.T, N = B * T;
+  const int L = c.num_hidden_layers, d = c.hidden_size, f = c.intermediate_size, V = c.vocab_size;
+  const int qd = c.q_dim(), kvd = c.kv_dim(), H = c.num_attention_heads, KVH = c.num_key_value_heads;
+  if (targets.size() != size_t(N) || tokens.size() != size_t(N) || positions.size() != size_t(N))
+    throw Error("backward: tokens, positions and targets must match the last forward's batch");
+  if (grads.size() != size_t(c.parameter_count())) throw Error("backward: gradient buffer has the wrong size");
+  for (int32_t t : targets)
+    if (t < -1 || t >= V) throw Error("backward: target id " + std::to_string(t) + " outside the vocabulary");
+
+  const WeightViews& w = model.weights().view;
+  const WeightViews g = bind_weights(c, grads.data());
+  const size_t Nd = size_t(N) * d;
+
+  int count = 0;
+  for (int32_t t : targets) count += t >= 0;
+  if (count == 0) return 0.0;
+  ensure(dlogits_, size_t(N) * V);
+  const double loss = cross_entropy(a.logits.data(), targets.data(), N, V, dlogits_.data(), 1.0f / float(count)) / count;
+
+  ensure(dx_, Nd);
+  ensure(dnorm_, Nd);
+  ensure(dq_, size_t(N) * qd);
+  ensure(dk_, size_t(N) * kvd);
+  ensure(dv_, size_t(N) * kvd);
+  ensure(dattn_, size_t(N) * qd);
+  ensure(dgate_, size_t(N) * f);
+  ensure(dup_, size_t(N) * f);
+  ensure(dact_, size_t(N) * f);
+
+  // Output head and final norm.
+  linear_backward(dnorm_.data(), false, g.lm_head, dlogits_.data(), a.final_norm.data(), w.lm_head, N, V, d,
+                  t_w_, t_a_, t_b_);
+  std::fill(dx_.begin(), dx_.begin() + Nd, 0.0f);
+  rmsnorm_backward(dx_.data(), g.final_norm, dnorm_.data(), a.residual.data() + size_t(L) * Nd, w.final_norm,
+                   a.final_inv_rms.data(), N, d, c.norm_weight_plus_one);
+
+  // dx_ holds the gradient of the residual stream; each block adds its branch's share.
+  for (int l = L - 1; l >= 0; --l) {
+    const LayerWeights& lw = w.layers[size_t(l)];
+    const LayerWeights& lg = g.layers[size_t(l)];
+    const size_t s = size_t(l);
+    const float* mlp_in = a.mlp_in.data() + s * Nd;
+    const float* attn_in = a.attn_in.data() + s * Nd;
+
+    // MLP block: x_out = x_mid + down(act(gate) * up).
+    linear_backward(dact_.data(), false, lg.w_down, dx_.data(), a.act.data() + s * N * f, lw.w_down, N, d, f,
+                    t_w_, t_a_, t_b_);
+    gated_activation_backward(dgate_.data(), dup_.data(), dact_.data(), a.gate.data() + s * N * f,
+                              a.up.data() + s * N * f, size_t(N) * f, c.hidden_act);
+    linear_backward(dnorm_.data(), false, lg.w_gate, dgate_.data(), mlp_in, lw.w_gate, N, f, d, t_w_, t_a_, t_b_);
+    linear_backward(dnorm_.data(), true, lg.w_up, dup_.data(), mlp_in, lw.w_up, N, f, d, t_w_, t_a_, t_b_);
+    rmsnorm_backward(dx_.data(), lg.mlp_norm, dnorm_.data(), a.residual_mid.data() + s * Nd, lw.mlp_norm,
+                     a.mlp_inv_rms.data() + s * N, N, d, c.norm_weight_plus_one);
+
+    // Attention block: x_mid = x + o_proj(attention(rope(q), rope(k), v)).
+    linear_backward(dattn_.data(), false, lg.wo, dx_.data(), a.attn_out.data() + s * N * qd, lw.wo, N, d, qd,
+                    t_w_, t_a_, t_b_);
+    attention_backward(dq_.data(), dk_.data(), dv_.data(), dattn_.data(), a.q.data() + s * N * qd,
+                       a.k.data() + s * N * kvd, a.v.data() + s * N * kvd,
+                       a.probs.data() + s * size_t(B) * H * T * T, B, T, H, KVH, c.head_dim);
+    ops::rope(dq_.data(), positions.data(), N, H, c.head_dim, c.rope_theta, /*inverse=*/true);
+    ops::rope(dk_.data(), positions.data(), N, KVH, c.head_dim, c.rope_theta, /*inverse=*/true);
+    linear_backward(dnorm_.data(), false, lg.wq, dq_.data(), attn_in, lw.wq, N, qd, d, t_w_, t_a_, t_b_);
+    linear_backward(dnorm_.data(), true, lg.wk, dk_.data(), attn_in, lw.wk, N, kvd, d, t_w_, t_a_, t_b_);
+    linear_backward(dnorm_.data(), true, lg.wv, dv_.data(), attn_in, lw.wv, N, kvd, d, t_w_, t_a_, t_b_);
+    rmsnorm_backward(dx_.data(), lg.attn_norm, dnorm_.data(), a.residual.data() + s * Nd, lw.attn_norm,
+                     a.attn_inv_rms.data() + s * N, N, d, c.norm_weight_plus_one);
+  }
+
+  // Embedding: rows of the table receive the stream's gradient (scaled like the forward).
+  const float embed_scale = c.scale_embeddings ? std::sqrt(float(d)) : 1.0f;
+  for (int i = 0; i < N; ++i) {
+    float* ge = g.embed + size_t(tokens[size_t(i)]) * d;
+    for (int j = 0; j < d; ++j) ge[j] += dx_[size_t(i) * d + j] * embed_scale;
+  }
+  return loss;
+}
+
+}  // namespace strata

@@ -1,0 +1,107 @@
+// The backward pass against central finite differences, for every parameter tensor of
+// tiny Llama- and Gemma-style models.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+
+#include "strata/backward.h"
+
+namespace strata {
+namespace {
+
+ModelConfig tiny_config(bool gemma) {
+  ModelConfig c;
+  c.model_type = gemma ? "gemma" : "llama";
+  c.vocab_size = 11;
+  c.hidden_size = 8;
+  c.intermediate_size = 12;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 2;
+  c.num_key_value_heads = 1;
+  c.head_dim = 4;
+  c.max_position_embeddings = 16;
+  c.hidden_act = gemma ? Activation::kGeluTanh : Activation::kSiLU;
+  c.tie_word_embeddings = gemma;
+  c.scale_embeddings = gemma;
+  c.norm_weight_plus_one = gemma;
+  return c;
+}
+
+struct Batch {
+  std::vector<int32_t> tokens, positions, targets;
+};
+
+Batch random_batch(const ModelConfig& c, int B, int T, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Batch b;
+  for (int i = 0; i < B * T; ++i) {
+    b.tokens.push_back(int32_t(rng() % c.vocab_size));
+    b.targets.push_back(i % 7 == 3 ? -1 : int32_t(rng() % c.vocab_size));  // some ignored
+    b.positions.push_back(int32_t((i % T) * 2 + (i / T)));                   // sparse positions
+  }
+  return b;
+}
+
+double loss_of(const std::shared_ptr<Weights>& w, const Batch& b, int B, int T) {
+  Transformer model(w);
+  auto logits = model.forward_for_training(b.tokens, b.positions, B, T);
+  int count = 0;
+  for (int32_t t : b.targets) count += t >= 0;
+  return cross_entropy(logits.data(), b.targets.data(), B * T, w->config.vocab_size, nullptr, 1.0f) / count;
+}
+
+void check_gradients(bool gemma) {
+  const ModelConfig c = tiny_config(gemma);
+  auto w = std::make_shared<Weights>(c);
+  w->init_random(7, 0.4f);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> noise(0.0f, 0.3f);
+  for (const auto& t : w->layout)  // norms away from their neutral value, so they matter
+    if (t.shape.size() == 1)
+      for (size_t i = 0; i < t.size; ++i) w->data[t.offset + i] += noise(rng);
+  const int B = 2, T = 5;
+  const Batch batch = random_batch(c, B, T, 11);
+
+  Transformer model(w);
+  model.forward_for_training(batch.tokens, batch.positions, B, T);
+  std::vector<float> grads(w->data.size(), 0.0f);
+  Backward backward(c);
+  backward.loss_and_backward(model, batch.tokens, batch.positions, batch.targets, grads);
+
+  const float eps = 3e-3f;
+  for (const auto& t : w->layout) {
+    double diff2 = 0, norm2 = 0;
+    for (size_t i = 0; i < t.size; ++i) {
+      float& p = w->data[t.offset + i];
+      const float saved = p;
+      p = saved + eps;
+      const double up = loss_of(w, batch, B, T);
+      p = saved - eps;
+      const double down = loss_of(w, batch, B, T);
+      p = saved;
+      const double numeric = (up - down) / (2.0 * eps);
+      const double analytic = grads[t.offset + i];
+      diff2 += (numeric - analytic) * (numeric - analytic);
+      norm2 += analytic * analytic;
+    }
+    EXPECT_GT(norm2, 0.0) << t.name << " has an all-zero gradient";
+    EXPECT_LT(std::sqrt(diff2 / norm2), 1e-2) << t.name;
+  }
+}
+
+TEST(BackwardTest, LlamaGradientsMatchFiniteDifferences) { check_gradients(false); }
+TEST(BackwardTest, GemmaGradientsMatchFiniteDifferences) { check_gradients(true); }
+
+TEST(BackwardTest, CrossEntropyOfUniformLogitsIsLogVocab) {
+  std::vector<float> logits(3 * 5, 0.25f), dlogits(15);
+  std::vector<int32_t> targets = {0, 4, -1};
+  const double loss = cross_entropy(logits.data(), targets.data(), 3, 5, dlogits.data(), 1.0f);
+  EXPECT_NEAR(loss, 2 * std::log(5.0), 1e-6);
+  EXPECT_NEAR(dlogits[0], 0.2f - 1.0f, 1e-6);
+  EXPECT_EQ(dlogits[10], 0.0f);
+}
+
+}  // namespace
+}  // namespace strata
