@@ -13,6 +13,7 @@
 #   STRATA_WASM_SIMD=ON      -msimd128: Highway's static target is HWY_WASM (4 float lanes)
 #                            and clang auto-vectorizes Eigen and plain loops with SIMD128
 #   STRATA_WASM_SIMD=OFF     scalar WASM (Highway's HWY_EMU128), the SIMD-off comparison
+#   cmake/wasm_compat.h      force-included: std::bit_cast for libc++ 13
 #   -fexceptions             strata::Error must be catchable (a bad model file is reported,
 #                            the app keeps running). Debian's frozen cache has no
 #                            -fwasm-exceptions runtime, so these are Emscripten's JS-based ones.
@@ -53,7 +54,7 @@ function(_strata_wasm_header_package pkg target version)
   file(WRITE "${dir}/${pkg}Config.cmake"
     "# Written by cmake/wasm.cmake: header-only ${pkg} for the WebAssembly build.\n"
     "if(NOT TARGET ${target})\n"
-    "  add_library(${target} INTERFACE IMPORTED)\n"
+    "  add_library(${target} INTERFACE IMPORTED GLOBAL)\n"
     "  set_target_properties(${target} PROPERTIES INTERFACE_INCLUDE_DIRECTORIES \"${STRATA_WASM_INCLUDE_DIR}\")\n"
     "endif()\n")
   write_basic_package_version_file("${dir}/${pkg}ConfigVersion.cmake" VERSION ${version}
@@ -81,8 +82,10 @@ if(STRATA_WASM_SIMD)
   add_compile_options(-msimd128)
   add_link_options(-msimd128)
 endif()
-# Every translation unit that includes Highway sees the same single static target.
-add_compile_definitions(HWY_COMPILE_ONLY_STATIC=1)
+# C++20 library pieces Emscripten 3.1.6's libc++ 13 lacks (std::bit_cast), see the header.
+add_compile_options("SHELL:-include ${CMAKE_CURRENT_LIST_DIR}/wasm_compat.h")
+# (HWY_COMPILE_ONLY_STATIC=1, Highway's single static target, is a PUBLIC definition of
+# libstrata: core/CMakeLists.txt.)
 
 # emcc -O1 and above run a JS optimizer that needs node to find `acorn`; NodeSource's node
 # does not look in Debian's /usr/share/nodejs. Set it for every link, whatever the caller's

@@ -9,7 +9,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 
 packages=(
   g++ cmake ninja-build make pkg-config git ca-certificates
-  libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libcli11-dev
+  libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libcli11-dev libhwy-dev
   libimgui-dev libglfw3-dev libopenblas-dev
   python3 python3-torch python3-numpy
   emscripten chromium

@@ -36,14 +36,15 @@ std::span<const float> Transformer::forward(std::span<const int32_t> tokens,
                                             std::span<const int32_t> positions, int B, int T,
                                             std::span<const int> rows) {
   run(tokens, positions, B, T, rows, /*keep_all_layers=*/false);
-  return acts_.logits;
+  const size_t R = rows.empty() ? size_t(T) : rows.size();
+  return std::span<const float>(acts_.logits).first(size_t(B) * R * size_t(config().vocab_size));
 }
 
 std::span<const float> Transformer::forward_for_training(std::span<const int32_t> tokens,
                                                          std::span<const int32_t> positions, int B,
                                                          int T) {
   run(tokens, positions, B, T, {}, /*keep_all_layers=*/true);
-  return acts_.logits;
+  return std::span<const float>(acts_.logits).first(size_t(B) * T * size_t(config().vocab_size));
 }
 
 void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> positions, int B,

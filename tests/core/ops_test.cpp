@@ -54,6 +54,24 @@ TEST_P(OpsTest, MatmulMatchesReference) {
       }
 }
 
+TEST_P(OpsTest, MatmulNNMatchesReferenceWithEitherLayoutOfA) {
+  for (int M : {1, 3, 9, 70})
+    for (int N : {1, 5, 16, 33, 130})
+      for (int K : {1, 7, 64, 100}) {
+        auto a = random_vector(size_t(M) * K, 1), b = random_vector(size_t(K) * N, 2);
+        for (bool transposed : {false, true}) {  // a stored (M,K), or (K,M) and read as aᵀ
+          const size_t rs = transposed ? 1 : size_t(K), cs = transposed ? size_t(M) : 1;
+          for (bool accumulate : {false, true}) {
+            auto c = random_vector(size_t(M) * N, 3), c_ref = c;
+            ops::matmul_nn(c.data(), a.data(), rs, cs, b.data(), M, N, K, accumulate);
+            ops::reference::matmul_nn(c_ref.data(), a.data(), rs, cs, b.data(), M, N, K, accumulate);
+            ASSERT_LT(max_relative_error(c, c_ref, std::sqrt(double(K))), 1e-5)
+                << "M=" << M << " N=" << N << " K=" << K << " transposed=" << transposed;
+          }
+        }
+      }
+}
+
 TEST_P(OpsTest, RmsnormMatchesReference) {
   for (int d : kOdd)
     for (bool plus_one : {false, true}) {
@@ -115,6 +133,28 @@ TEST_P(OpsTest, AttentionMatchesReference) {
                               c.head_dim, p_ref.data());
     ASSERT_LT(max_relative_error(out, out_ref), 1e-4) << "T=" << c.T;
     ASSERT_LT(max_relative_error(p, p_ref, 1e-6), 1e-4) << "T=" << c.T;
+  }
+}
+
+TEST_P(OpsTest, AttentionBackwardMatchesReference) {
+  struct Case { int B, T, heads, kv_heads, head_dim; };
+  for (Case c : {Case{1, 1, 1, 1, 4}, Case{2, 5, 4, 2, 8}, Case{1, 19, 3, 1, 17}, Case{2, 33, 4, 4, 16}}) {
+    const size_t rows = size_t(c.B) * c.T;
+    auto q = random_vector(rows * c.heads * c.head_dim, 13), dout = random_vector(q.size(), 14);
+    auto k = random_vector(rows * c.kv_heads * c.head_dim, 15), v = random_vector(k.size(), 16);
+    std::vector<float> out(q.size()), probs(size_t(c.B) * c.heads * c.T * c.T);
+    ops::reference::attention(out.data(), q.data(), k.data(), v.data(), c.B, c.T, c.heads, c.kv_heads,
+                              c.head_dim, probs.data());
+    std::vector<float> dq(q.size()), dk(k.size(), 1.0f), dv(k.size(), 1.0f);  // must be overwritten
+    std::vector<float> dq_ref(q.size()), dk_ref(k.size()), dv_ref(k.size());
+    ops::attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), q.data(), k.data(), v.data(),
+                            probs.data(), c.B, c.T, c.heads, c.kv_heads, c.head_dim);
+    ops::reference::attention_backward(dq_ref.data(), dk_ref.data(), dv_ref.data(), dout.data(), q.data(),
+                                       k.data(), v.data(), probs.data(), c.B, c.T, c.heads, c.kv_heads,
+                                       c.head_dim);
+    ASSERT_LT(max_relative_error(dq, dq_ref, 1e-2), 1e-4) << "T=" << c.T;
+    ASSERT_LT(max_relative_error(dk, dk_ref, 1e-2), 1e-4) << "T=" << c.T;
+    ASSERT_LT(max_relative_error(dv, dv_ref, 1e-2), 1e-4) << "T=" << c.T;
   }
 }
 

@@ -24,9 +24,8 @@ class Backward {
 
  private:
   ModelConfig config_;
-  // Scratch reused across steps: gradients of activations and transposed operands.
-  std::vector<float> dlogits_, dx_, dmid_, dnorm_, dq_, dk_, dv_, dattn_, dgate_, dup_, dact_;
-  std::vector<float> t_a_, t_b_, t_w_;
+  // Gradients of activations, reused across steps.
+  std::vector<float> dlogits_, dx_, dnorm_, dq_, dk_, dv_, dattn_, dgate_, dup_, dact_;
 };
 
 // Cross-entropy of logits (rows, vocab) against targets: returns the summed loss in nats

@@ -15,6 +15,12 @@ namespace strata::ops {
 // weights are (out, in), so every output is a dot product of two contiguous rows.
 void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate = false);
 
+// c(M,N) = a(M,K) · b(K,N), or c += ... when accumulate; b row-major, a read with any
+// strides: element (i,p) of a is a[i·a_row_stride + p·a_col_stride], so aᵀ costs nothing.
+// The backward pass's layouts: dx = dy·w and dw += dyᵀ·x.
+void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
+               int M, int N, int K, bool accumulate = false);
+
 // y(rows,d) = x / rms(x) * (w or 1+w). inv_rms (rows), if given, receives 1/rms per row.
 void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
              float* inv_rms = nullptr);
@@ -36,15 +42,19 @@ void gated_activation(float* h, const float* gate, const float* up, size_t n, Ac
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs = nullptr);
 
-// out(cols, rows) = in(rows, cols)ᵀ. Memory-bound, so a plain cache-blocked loop; it lets
-// the one matmul kernel serve the backward pass's other operand layouts.
-void transpose(float* out, const float* in, int rows, int cols);
+// Backward of attention() given its saved probs: writes dq (B*T, H*hd) and dk, dv
+// (B*T, KVH*hd) from dout (B*T, H*hd); q and k are the rotated inputs.
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const float* probs, int B, int T, int H,
+                        int KVH, int hd);
 
 // Name of the SIMD target the dispatcher chose on this CPU, e.g. "AVX3" or "AVX2".
 const char* simd_target();
 
 namespace reference {
 void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate = false);
+void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
+               int M, int N, int K, bool accumulate = false);
 void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
              float* inv_rms = nullptr);
 void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_dim, float theta,
@@ -53,6 +63,9 @@ void softmax(float* x, int n);
 void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act);
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs = nullptr);
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const float* probs, int B, int T, int H,
+                        int KVH, int hd);
 }  // namespace reference
 
 }  // namespace strata::ops

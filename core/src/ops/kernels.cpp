@@ -88,6 +88,78 @@ HWY_NOINLINE void MatmulBlock(float* y, const float* x, const float* w, int m0, 
 }
 
 // ---------------------------------------------------------------------------------------
+// matmul_nn: c(M,N) = a(M,K) · b(K,N), b row-major. The backward pass's two products
+// (dx = dy·w and dw = dyᵀ·x) both have this form once a may be read with any strides, so
+// neither needs a transposed copy. Each step of the K loop broadcasts kR values of a and
+// loads kV vectors of b: kR·kV FMAs from kR + kV loads, with no horizontal sums.
+
+template <int kR, int kV>
+HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, size_t rs, size_t cs,
+                             const float* HWY_RESTRICT b, int ldb, float* HWY_RESTRICT c, int ldc,
+                             int K, bool accumulate) {
+  const D d;
+  const size_t lanes = hn::Lanes(d);
+  V acc[kR][kV];
+  for (int r = 0; r < kR; ++r)
+    for (int v = 0; v < kV; ++v) acc[r][v] = hn::Zero(d);
+  for (int p = 0; p < K; ++p) {
+    V bv[kV];
+    for (int v = 0; v < kV; ++v) bv[v] = hn::LoadU(d, b + size_t(p) * ldb + v * lanes);
+    for (int r = 0; r < kR; ++r) {
+      const V av = hn::Set(d, a[r * rs + p * cs]);
+      for (int v = 0; v < kV; ++v) acc[r][v] = hn::MulAdd(av, bv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < kR; ++r)
+    for (int v = 0; v < kV; ++v) {
+      float* out = c + size_t(r) * ldc + v * lanes;
+      hn::StoreU(accumulate ? hn::Add(hn::LoadU(d, out), acc[r][v]) : acc[r][v], d, out);
+    }
+}
+
+template <int kV>
+HWY_INLINE void MatmulNNTileRows(int rows, const float* a, size_t rs, size_t cs, const float* b,
+                                 int ldb, float* c, int ldc, int K, bool accumulate) {
+  switch (rows) {
+    case 4: return MatmulNNTile<4, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
+    case 3: return MatmulNNTile<3, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
+    case 2: return MatmulNNTile<2, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
+    default: return MatmulNNTile<1, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
+  }
+}
+
+// The K loop is split into slices so that the slice of b a tile streams (kSliceK rows of
+// one 64-column block: 32 KB) stays in L1 while every row tile of a passes over it.
+HWY_NOINLINE void MatmulNNBlock(float* c, const float* a, size_t rs, size_t cs, const float* b,
+                                int m0, int m1, int n0, int n1, int N, int K, bool accumulate) {
+  constexpr int kSliceK = 128;
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  for (int p0 = 0; p0 < K; p0 += kSliceK) {
+    const int slice = std::min(kSliceK, K - p0);
+    const bool acc = accumulate || p0 > 0;
+    const float* bs = b + size_t(p0) * N;
+    for (int i = m0; i < m1; i += 4) {
+      const int rows = std::min(4, m1 - i);
+      const float* ai = a + size_t(i) * rs + size_t(p0) * cs;
+      float* ci = c + size_t(i) * N;
+      int j = n0;
+      for (; j + 2 * lanes <= n1; j += 2 * lanes)
+        MatmulNNTileRows<2>(rows, ai, rs, cs, bs + j, N, ci + j, N, slice, acc);
+      for (; j + lanes <= n1; j += lanes)
+        MatmulNNTileRows<1>(rows, ai, rs, cs, bs + j, N, ci + j, N, slice, acc);
+      for (; j < n1; ++j)  // columns left over from the vector width
+        for (int r = 0; r < rows; ++r) {
+          float sum = 0;
+          for (int p = 0; p < slice; ++p) sum += ai[r * rs + p * cs] * bs[size_t(p) * N + j];
+          float& out = ci[size_t(r) * N + j];
+          out = acc ? out + sum : sum;
+        }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // Row kernels. Tails shorter than a vector go through a padded stack buffer so that one
 // vector code path (including Exp and Tanh) serves every length.
 
@@ -263,6 +335,53 @@ HWY_NOINLINE void AttentionHead(float* out, const float* q, const float* k, cons
   }
 }
 
+
+// Backward of AttentionHead for every query head of one kv group, so that one task owns
+// the group's dk and dv rows. Per (i, j): one dot product and three axpys over head_dim.
+HWY_INLINE void Axpy(float alpha, const float* HWY_RESTRICT x, float* HWY_RESTRICT y, int n) {
+  const D d;
+  const int lanes = int(hn::Lanes(d));
+  const V va = hn::Set(d, alpha);
+  int e = 0;
+  for (; e + lanes <= n; e += lanes) hn::StoreU(hn::MulAdd(va, hn::LoadU(d, x + e), hn::LoadU(d, y + e)), d, y + e);
+  for (; e < n; ++e) y[e] += alpha * x[e];
+}
+
+HWY_NOINLINE void AttentionBackwardGroup(float* dq, float* dk, float* dv, const float* dout,
+                                         const float* q, const float* k, const float* v,
+                                         const float* probs, int b, int kvh, int T, int H,
+                                         int KVH, int hd, float* dscore) {
+  const int group = H / KVH;
+  const size_t qs = size_t(H) * hd, kvs = size_t(KVH) * hd;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const size_t kv_base = size_t(b) * T * kvs + size_t(kvh) * hd;
+  for (int j = 0; j < T; ++j) {
+    std::fill_n(dk + kv_base + size_t(j) * kvs, hd, 0.0f);
+    std::fill_n(dv + kv_base + size_t(j) * kvs, hd, 0.0f);
+  }
+  for (int h = kvh * group; h < (kvh + 1) * group; ++h)
+    for (int i = 0; i < T; ++i) {
+      const float* p = probs + ((size_t(b) * H + h) * T + i) * T;
+      const size_t qrow = (size_t(b) * T + i) * qs + size_t(h) * hd;
+      const float* doi = dout + qrow;
+      const float* qi = q + qrow;
+      float* dqi = dq + qrow;
+      float weighted = 0;
+      for (int j = 0; j <= i; ++j) {
+        dscore[j] = Dot(doi, v + kv_base + size_t(j) * kvs, hd);
+        weighted += p[j] * dscore[j];
+      }
+      std::fill_n(dqi, hd, 0.0f);
+      for (int j = 0; j <= i; ++j) {
+        const float ds = p[j] * (dscore[j] - weighted) * scale;
+        const size_t row = kv_base + size_t(j) * kvs;
+        Axpy(ds, k + row, dqi, hd);
+        Axpy(ds, qi, dk + row, hd);
+        Axpy(p[j], doi, dv + row, hd);
+      }
+    }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace strata::ops
 HWY_AFTER_NAMESPACE();
@@ -276,11 +395,13 @@ HWY_AFTER_NAMESPACE();
 namespace strata::ops {
 
 HWY_EXPORT(MatmulBlock);
+HWY_EXPORT(MatmulNNBlock);
 HWY_EXPORT(RmsnormRows);
 HWY_EXPORT(RopeRows);
 HWY_EXPORT(SoftmaxRows);
 HWY_EXPORT(GatedActivation);
 HWY_EXPORT(AttentionHead);
+HWY_EXPORT(AttentionBackwardGroup);
 
 namespace {
 // Below this many multiply-adds a parallel region costs more than it saves.
@@ -297,6 +418,19 @@ void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool 
       HWY_DYNAMIC_DISPATCH(MatmulBlock)(y, x, w, bm * kBlockM, std::min(M, (bm + 1) * kBlockM),
                                         bn * kBlockN, std::min(N, (bn + 1) * kBlockN), N, K,
                                         accumulate);
+}
+
+void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
+               int M, int N, int K, bool accumulate) {
+  constexpr int kBlockM = 64, kBlockN = 64;  // multiples of 2 vectors on every target
+  const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
+  const int64_t work = int64_t(M) * N * K;
+#pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
+  for (int bm = 0; bm < blocks_m; ++bm)
+    for (int bn = 0; bn < blocks_n; ++bn)
+      HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c, a, a_row_stride, a_col_stride, b, bm * kBlockM,
+                                          std::min(M, (bm + 1) * kBlockM), bn * kBlockN,
+                                          std::min(N, (bn + 1) * kBlockN), N, K, accumulate);
 }
 
 void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
@@ -343,6 +477,21 @@ void attention(float* out, const float* q, const float* k, const float* v, int B
       for (int h = 0; h < n_heads; ++h)
         HWY_DYNAMIC_DISPATCH(AttentionHead)(out, q, k, v, b, h, T, n_heads, n_kv_heads, head_dim,
                                             scores.data(), probs);
+  }
+}
+
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const float* probs, int B, int T, int H,
+                        int KVH, int hd) {
+  const int64_t work = int64_t(B) * H * T * T * hd;
+#pragma omp parallel if (work > kParallelWork)
+  {
+    std::vector<float> dscore(static_cast<size_t>(T));
+#pragma omp for schedule(static) collapse(2)
+    for (int b = 0; b < B; ++b)
+      for (int kvh = 0; kvh < KVH; ++kvh)
+        HWY_DYNAMIC_DISPATCH(AttentionBackwardGroup)(dq, dk, dv, dout, q, k, v, probs, b, kvh, T, H,
+                                                     KVH, hd, dscore.data());
   }
 }
 

@@ -18,6 +18,16 @@ void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool 
     }
 }
 
+void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
+               int M, int N, int K, bool accumulate) {
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) {
+      double sum = accumulate ? c[size_t(i) * N + j] : 0.0;
+      for (int p = 0; p < K; ++p) sum += double(a[i * a_row_stride + p * a_col_stride]) * b[size_t(p) * N + j];
+      c[size_t(i) * N + j] = float(sum);
+    }
+}
+
 void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
              float* inv_rms) {
   for (int r = 0; r < rows; ++r) {
@@ -99,6 +109,48 @@ void attention(float* out, const float* q, const float* k, const float* v, int B
         if (probs) {
           float* pr = probs + ((size_t(b) * n_heads + h) * T + i) * T;
           for (int j = 0; j < T; ++j) pr[j] = j <= i ? float(p[j] / sum) : 0.0f;
+        }
+      }
+    }
+}
+
+// dP_ij = dout_i·v_j, dS_ij = P_ij (dP_ij − Σ_j' P_ij' dP_ij'), dq_i = scale Σ_j dS_ij k_j,
+// dk_j = scale Σ_i dS_ij q_i, dv_j = Σ_i P_ij dout_i; kv heads sum over their query group.
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
+                        const float* k, const float* v, const float* probs, int B, int T, int H,
+                        int KVH, int hd) {
+  const int group = H / KVH;
+  const size_t qs = size_t(H) * hd, kvs = size_t(KVH) * hd;
+  const double scale = 1.0 / std::sqrt(double(hd));
+  std::fill(dk, dk + size_t(B) * T * kvs, 0.0f);
+  std::fill(dv, dv + size_t(B) * T * kvs, 0.0f);
+  std::vector<double> dp(static_cast<size_t>(T));
+  for (int b = 0; b < B; ++b)
+    for (int h = 0; h < H; ++h) {
+      const size_t kv_off = size_t(h / group) * hd, q_off = size_t(h) * hd;
+      for (int i = 0; i < T; ++i) {
+        const float* p = probs + ((size_t(b) * H + h) * T + i) * T;
+        const float* doi = dout + (size_t(b) * T + i) * qs + q_off;
+        const float* qi = q + (size_t(b) * T + i) * qs + q_off;
+        double weighted = 0;
+        for (int j = 0; j <= i; ++j) {
+          double dot = 0;
+          for (int e = 0; e < hd; ++e) dot += double(doi[e]) * v[(size_t(b) * T + j) * kvs + kv_off + e];
+          dp[j] = dot;
+          weighted += p[j] * dot;
+        }
+        for (int e = 0; e < hd; ++e) {
+          double acc = 0;
+          for (int j = 0; j <= i; ++j)
+            acc += p[j] * (dp[j] - weighted) * scale * k[(size_t(b) * T + j) * kvs + kv_off + e];
+          dq[(size_t(b) * T + i) * qs + q_off + e] = float(acc);
+        }
+        for (int j = 0; j <= i; ++j) {
+          const double ds = p[j] * (dp[j] - weighted) * scale;
+          for (int e = 0; e < hd; ++e) {
+            dk[(size_t(b) * T + j) * kvs + kv_off + e] += float(ds * qi[e]);
+            dv[(size_t(b) * T + j) * kvs + kv_off + e] += float(p[j] * doi[e]);
+          }
         }
       }
     }

@@ -52,18 +52,11 @@ double cross_entropy(const float* logits, const int32_t* targets, int rows, int 
 namespace {
 
 // Backward of y = x·wᵀ (x (M,K), w (N,K)): dx = dy·w (added to dx when accumulate_dx),
-// dw += dyᵀ·x. Operands are transposed into scratch so the one matmul kernel does both.
+// dw += dyᵀ·x, reading dy transposed through strides instead of copying it.
 void linear_backward(float* dx, bool accumulate_dx, float* dw, const float* dy, const float* x,
-                     const float* w, int M, int N, int K, std::vector<float>& t_w,
-                     std::vector<float>& t_dy, std::vector<float>& t_x) {
-  ensure(t_w, size_t(K) * N);
-  ensure(t_dy, size_t(N) * M);
-  ensure(t_x, size_t(K) * M);
-  ops::transpose(t_w.data(), w, N, K);
-  ops::matmul(dx, dy, t_w.data(), M, K, N, accumulate_dx);
-  ops::transpose(t_dy.data(), dy, M, N);
-  ops::transpose(t_x.data(), x, M, K);
-  ops::matmul(dw, t_dy.data(), t_x.data(), N, K, M, /*accumulate=*/true);
+                     const float* w, int M, int N, int K) {
+  ops::matmul_nn(dx, dy, size_t(N), 1, w, M, K, N, accumulate_dx);
+  ops::matmul_nn(dw, dy, 1, size_t(N), x, N, K, M, /*accumulate=*/true);
 }
 
 // Backward of y = x·inv_rms·g with g = w or 1+w: adds into dx and dw.
@@ -103,51 +96,6 @@ void gated_activation_backward(float* dgate, float* dup, const float* dh, const 
     }
     dgate[i] = dh[i] * up[i] * da;
     dup[i] = dh[i] * a;
-  }
-}
-
-// Backward of causal attention given the saved weights P: out_i = Σ_j P_ij v_j with
-// P_i = softmax(q_i·k_j·scale). Heads of one kv group share dk and dv, so work is split
-// by (sequence, kv head) and no two threads write the same rows.
-void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                        const float* k, const float* v, const float* probs, int B, int T, int H,
-                        int KVH, int hd) {
-  const int group = H / KVH;
-  const size_t qs = size_t(H) * hd, kvs = size_t(KVH) * hd;
-  const float scale = 1.0f / std::sqrt(float(hd));
-  std::fill(dk, dk + size_t(B) * T * kvs, 0.0f);
-  std::fill(dv, dv + size_t(B) * T * kvs, 0.0f);
-#pragma omp parallel if (int64_t(B) * H * T * T * hd > kParallelWork)
-  {
-    std::vector<float> dscore(static_cast<size_t>(T));
-#pragma omp for schedule(static) collapse(2)
-    for (int b = 0; b < B; ++b)
-      for (int kvh = 0; kvh < KVH; ++kvh)
-        for (int h = kvh * group; h < (kvh + 1) * group; ++h)
-          for (int i = 0; i < T; ++i) {
-            const float* p = probs + ((size_t(b) * H + h) * T + i) * T;
-            const float* doi = dout + (size_t(b) * T + i) * qs + size_t(h) * hd;
-            const float* qi = q + (size_t(b) * T + i) * qs + size_t(h) * hd;
-            float* dqi = dq + (size_t(b) * T + i) * qs + size_t(h) * hd;
-            float weighted = 0;  // Σ_j P_ij dP_ij
-            for (int j = 0; j <= i; ++j) {
-              const float* vj = v + (size_t(b) * T + j) * kvs + size_t(kvh) * hd;
-              float dp = 0;
-              for (int e = 0; e < hd; ++e) dp += doi[e] * vj[e];
-              dscore[j] = dp;
-              weighted += p[j] * dp;
-            }
-            std::fill(dqi, dqi + hd, 0.0f);
-            for (int j = 0; j <= i; ++j) {
-              const float ds = p[j] * (dscore[j] - weighted) * scale;
-              const size_t row = (size_t(b) * T + j) * kvs + size_t(kvh) * hd;
-              for (int e = 0; e < hd; ++e) {
-                dqi[e] += ds * k[row + e];
-                dk[row + e] += ds * qi[e];
-                dv[row + e] += p[j] * doi[e];
-              }
-            }
-          }
   }
 }
 
@@ -191,8 +139,7 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
   ensure(dact_, size_t(N) * f);
 
   // Output head and final norm.
-  linear_backward(dnorm_.data(), false, g.lm_head, dlogits_.data(), a.final_norm.data(), w.lm_head, N, V, d,
-                  t_w_, t_a_, t_b_);
+  linear_backward(dnorm_.data(), false, g.lm_head, dlogits_.data(), a.final_norm.data(), w.lm_head, N, V, d);
   std::fill(dx_.begin(), dx_.begin() + Nd, 0.0f);
   rmsnorm_backward(dx_.data(), g.final_norm, dnorm_.data(), a.residual.data() + size_t(L) * Nd, w.final_norm,
                    a.final_inv_rms.data(), N, d, c.norm_weight_plus_one);
@@ -206,26 +153,24 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
     const float* attn_in = a.attn_in.data() + s * Nd;
 
     // MLP block: x_out = x_mid + down(act(gate) * up).
-    linear_backward(dact_.data(), false, lg.w_down, dx_.data(), a.act.data() + s * N * f, lw.w_down, N, d, f,
-                    t_w_, t_a_, t_b_);
+    linear_backward(dact_.data(), false, lg.w_down, dx_.data(), a.act.data() + s * N * f, lw.w_down, N, d, f);
     gated_activation_backward(dgate_.data(), dup_.data(), dact_.data(), a.gate.data() + s * N * f,
                               a.up.data() + s * N * f, size_t(N) * f, c.hidden_act);
-    linear_backward(dnorm_.data(), false, lg.w_gate, dgate_.data(), mlp_in, lw.w_gate, N, f, d, t_w_, t_a_, t_b_);
-    linear_backward(dnorm_.data(), true, lg.w_up, dup_.data(), mlp_in, lw.w_up, N, f, d, t_w_, t_a_, t_b_);
+    linear_backward(dnorm_.data(), false, lg.w_gate, dgate_.data(), mlp_in, lw.w_gate, N, f, d);
+    linear_backward(dnorm_.data(), true, lg.w_up, dup_.data(), mlp_in, lw.w_up, N, f, d);
     rmsnorm_backward(dx_.data(), lg.mlp_norm, dnorm_.data(), a.residual_mid.data() + s * Nd, lw.mlp_norm,
                      a.mlp_inv_rms.data() + s * N, N, d, c.norm_weight_plus_one);
 
     // Attention block: x_mid = x + o_proj(attention(rope(q), rope(k), v)).
-    linear_backward(dattn_.data(), false, lg.wo, dx_.data(), a.attn_out.data() + s * N * qd, lw.wo, N, d, qd,
-                    t_w_, t_a_, t_b_);
-    attention_backward(dq_.data(), dk_.data(), dv_.data(), dattn_.data(), a.q.data() + s * N * qd,
+    linear_backward(dattn_.data(), false, lg.wo, dx_.data(), a.attn_out.data() + s * N * qd, lw.wo, N, d, qd);
+    ops::attention_backward(dq_.data(), dk_.data(), dv_.data(), dattn_.data(), a.q.data() + s * N * qd,
                        a.k.data() + s * N * kvd, a.v.data() + s * N * kvd,
                        a.probs.data() + s * size_t(B) * H * T * T, B, T, H, KVH, c.head_dim);
     ops::rope(dq_.data(), positions.data(), N, H, c.head_dim, c.rope_theta, /*inverse=*/true);
     ops::rope(dk_.data(), positions.data(), N, KVH, c.head_dim, c.rope_theta, /*inverse=*/true);
-    linear_backward(dnorm_.data(), false, lg.wq, dq_.data(), attn_in, lw.wq, N, qd, d, t_w_, t_a_, t_b_);
-    linear_backward(dnorm_.data(), true, lg.wk, dk_.data(), attn_in, lw.wk, N, kvd, d, t_w_, t_a_, t_b_);
-    linear_backward(dnorm_.data(), true, lg.wv, dv_.data(), attn_in, lw.wv, N, kvd, d, t_w_, t_a_, t_b_);
+    linear_backward(dnorm_.data(), false, lg.wq, dq_.data(), attn_in, lw.wq, N, qd, d);
+    linear_backward(dnorm_.data(), true, lg.wk, dk_.data(), attn_in, lw.wk, N, kvd, d);
+    linear_backward(dnorm_.data(), true, lg.wv, dv_.data(), attn_in, lw.wv, N, kvd, d);
     rmsnorm_backward(dx_.data(), lg.attn_norm, dnorm_.data(), a.residual.data() + s * Nd, lw.attn_norm,
                      a.attn_inv_rms.data() + s * N, N, d, c.norm_weight_plus_one);
   }

@@ -1,0 +1,107 @@
+// The model-independent half of the analysis (method.md): mean surprisal curves, the
+// hierarchical staircase, the power-law fit S(n) = a·n^(−β) + c, per-token contributions,
+// and the rank of the global transition matrix G from a streamed Gram matrix GᵀG.
+//
+// Convention: a *curve* is a std::vector<double> indexed by context length n, so entry 0
+// belongs to the empty-context iteration; lengths without data hold NaN. Plots skip NaN.
+// Eigen does the linear algebra but stays inside analysis.cpp.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace strata {
+
+// --- Mean surprisal per context length -------------------------------------------------
+
+// Streaming mean (and spread) of surprisal per context length, mergeable across workers.
+// Welford updates in double: a mean over 10^6 targets loses no digits that matter.
+class CurveAccumulator {
+ public:
+  void add(int context_len, double surprisal);  // throws strata::Error on n < 0 or non-finite s
+  void merge(const CurveAccumulator& other);
+
+  int64_t count(int n) const;
+  double mean(int n) const;       // NaN without samples
+  double std_error(int n) const;  // standard error of the mean; NaN below 2 samples
+  int max_len() const { return int(count_.size()) - 1; }  // -1 when empty
+  std::vector<double> curve() const;  // means for n = 0 … max_len()
+
+ private:
+  std::vector<int64_t> count_;
+  std::vector<double> mean_, m2_;  // m2_: sum of squared deviations (Welford)
+};
+
+// ΔS(n) = S(n−1) − S(n): what the n-th token of context bought. Same indexing as the curve;
+// entry 0, and any entry next to a NaN, is NaN.
+std::vector<double> per_token_contribution(const std::vector<double>& curve);
+
+// The hierarchical profile plotted over n = 0 … L: each n holds the value of the largest
+// level whose window fits (length <= n), so the curve steps at the level lengths and meets
+// the sequential curve there. Below the smallest level: NaN. Levels need not be sorted;
+// lengths must be >= 0 and distinct (strata::Error otherwise).
+std::vector<double> staircase(std::span<const int> level_lengths, std::span<const double> level_values,
+                              int budget);
+
+// --- Power law -------------------------------------------------------------------------
+
+struct PowerLawFit {
+  double a = 0, beta = 0, c = 0;
+  double r2 = 0;        // 1 − SS_res / SS_tot (1 when the data are constant and fitted exactly)
+  int points = 0;       // how many (x, y) pairs were fitted
+  double operator()(double n) const;  // a·n^(−β) + c
+};
+
+// Least squares for y = a·x^(−β) + c, β in [0, 5]. For fixed β the model is linear in
+// (a, c), so the fit is a one-dimensional search over β (grid, then golden section)
+// with the exact (a, c) at each β. Needs >= 3 pairs, x > 0, two distinct x, finite values.
+PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys);
+
+// Fit a curve (indexed by n) at the lengths `ns`, or at every n >= 1 when ns is empty.
+// NaN entries are skipped. Log-spaced fits pass ns = {1, 2, 4, …}.
+PowerLawFit fit_power_law_curve(const std::vector<double>& curve, std::span<const int> ns = {});
+
+// --- Rank of the global transition matrix ----------------------------------------------
+
+struct RankReport {
+  std::vector<double> singular_values;  // of G, descending
+  int numerical_rank = 0;      // #{σ_i > rel_tol·σ_max}; 0 when σ_max = 0
+  double effective_rank = 0;   // exp(entropy of σ/Σσ), tolerance-free; 0 when σ_max = 0
+  double rel_tol = 0;
+  int columns = 0;             // K, the rank's upper bound
+  int64_t targets = 0;
+};
+
+// Accumulates GᵀG (K×K, double) for G = [g_1 … g_K], where column g_k stacks iteration k's
+// update vector over every target. GᵀG is a sum over targets, so it streams and merges;
+// G itself (targets × vocab rows) is never stored.
+//
+// Precision: σ = sqrt(eig(GᵀG)) resolves σ_i/σ_max down to about 1e-7 (the Gram matrix
+// squares the condition number); smaller ratios are noise, so keep rel_tol well above it.
+class StreamingGram {
+ public:
+  explicit StreamingGram(int columns = 0);  // 0: take K from the first target or merge
+
+  // One target's K update vectors, each of the same length V (the vocabulary).
+  void add_target(const std::vector<std::vector<float>>& updates);
+  // The same as one row-major (K, V) block.
+  void add_target(std::span<const float> updates, int vocab);
+  void merge(const StreamingGram& other);  // throws strata::Error if K differs
+
+  int columns() const { return k_; }
+  int64_t targets() const { return targets_; }
+  const std::vector<double>& gram() const { return gram_; }  // (K, K) row-major, symmetric
+
+  RankReport rank(double rel_tol = 1e-2) const;  // throws strata::Error unless 0 < rel_tol < 1
+  // The Gram matrix of the first k columns only (its leading k×k block): a schedule's
+  // updates for a smaller budget are a prefix of its updates for a larger one.
+  StreamingGram leading(int k) const;
+
+ private:
+  void set_columns(int k);
+  int k_ = 0;
+  int64_t targets_ = 0;
+  std::vector<double> gram_;
+};
+
+}  // namespace strata

@@ -1,0 +1,121 @@
+// The analysis report of a sweep (method.md, issue 4): summary.json, the numbers, and
+// report.html, one self-contained page that draws them. The page is rendered from the
+// summary alone, so a summary.json on disk is enough to redraw a report.
+//
+//   SweepResult r = run_sweep(model, tokens, options, on_row, progress);
+//   nlohmann::ordered_json s = make_summary(r, options, model.config(), info);
+//   write_file_atomic(out + "/summary.json", s.dump(2));
+//   write_file_atomic(out + "/report.html", make_report_html(s));
+//
+// Also here: the small text helpers of the CSV outputs (printable token bytes, CSV
+// quoting) and the word index behind `--by word`.
+//
+// Conventions (ours, stated in the summary and the page):
+//  * First-token policy: targets are positions t >= L, so every target has its full budget
+//    of context; the first L tokens of a text are context only, never scored.
+//  * Rank at a smaller budget L' comes from the leading block of the Gram matrix: a
+//    schedule's updates for L' are a prefix of its updates for L (sequential: the first
+//    L'-1 columns, hierarchical and dilated: the first log2 L'; one more each with the
+//    empty-context iteration, whose update is the first column).
+//  * A flat curve (all means equal, e.g. a model that ignores its context) fits exactly
+//    with a = 0, beta = 0, c = the common value, r2 = 1, and is flagged "flat": true.
+#pragma once
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "strata/config.h"
+#include "strata/sweep.h"
+#include "strata/tokenizer.h"
+
+namespace strata {
+
+// What the summary records besides the sweep itself.
+struct ReportInfo {
+  std::string model_dir, text_path;  // for the record only
+  int64_t text_bytes = 0, text_tokens = 0;
+  double tolerance = 1e-2;           // relative rank tolerance τ; must be in (0, 1)
+  double seconds = 0;                // wall time of the whole sweep
+  std::string target_selection;      // "even", "stride" or "words" (free text, recorded as is)
+  // Optional: with both set, the summary gives the target tokens' mean length in bytes,
+  // so bits per token can be read as bits per byte.
+  const Tokenizer* tokenizer = nullptr;
+  std::span<const int32_t> tokens{};
+};
+
+// Unique labels for the sweep's schedules, in order: the schedule's name, with "#2", "#3"
+// appended to repeats (two custom schedules are both named "custom").
+std::vector<std::string> schedule_labels(const SweepResult& result);
+
+// The numbers of the report. Throws strata::Error on a sweep without targets or schedules,
+// schedules whose lengths disagree with each other, or a tolerance outside (0, 1).
+// Keys (NaN and infinities are written as null):
+//   budget, with_empty, tolerance, first_token_policy, model{…}, text{…},
+//   targets.{count, positions[], selection, stride, mean_bytes?},
+//   schedules.{label}.{spec, iterations, context_len[], span[], mean_surprisal_bits[],
+//     std_error_bits[], token_forwards, token_forwards_per_target, flops, seconds,
+//     token_forwards_per_second},
+//   power_law.{sequential,hierarchical}.{a, beta, c, r2, points, ns[], flat} at
+//     n = 1, 2, 4, …, L (null with fewer than 3 points), power_law_all_points.sequential,
+//   per_token_contribution.sequential.{context_len[], delta_bits[]},
+//   rank.{tolerance, budgets[], sequential[], hierarchical[], sequential_bound[],
+//     hierarchical_bound[], effective_rank.{…}[], singular_values.{label}[] (at L, every
+//     schedule), sequential_below_half_from, by_schedule.{label}.{budgets[], rank[],
+//     bound[], effective_rank[]}},
+//   final_gap_bits, final_gap_mean_bits, final_mean_bits.{label},
+//   compute.{wall_time_ratio_seq_to_hier, token_forward_ratio, flops_ratio, seconds},
+//   anytime.{label}.{iteration[], cumulative_flops[], cumulative_token_forwards[],
+//     mean_surprisal_bits[]} (per target, cumulative over the iterations).
+// Keys about sequential or hierarchical are left out (or null) when that schedule was
+// not swept; "hierarchical" means base 2.
+nlohmann::ordered_json make_summary(const SweepResult& result, const SweepOptions& options, const ModelConfig& config,
+                                    const ReportInfo& info);
+
+// report.html from a summary made by make_summary: inline SVG figures (surprisal vs context
+// length with the staircase and fits, rank vs budget with both bounds, the anytime curve,
+// the rank spectrum at L), tables of the fits and of compute, and a few plain sentences
+// under each figure. Throws strata::Error if required keys are missing.
+std::string make_report_html(const nlohmann::ordered_json& summary);
+
+// --- CSV helpers -------------------------------------------------------------------------
+
+// A token's raw bytes shown printable: valid UTF-8 as is, backslash as \\, newline, tab and
+// carriage return as \n \t \r, other control bytes and bytes that are not valid UTF-8 as \xNN.
+std::string printable_bytes(std::string_view bytes);
+
+// A CSV field, always quoted, with quotes doubled (RFC 4180).
+std::string csv_quote(std::string_view field);
+
+// --- Words (`--by word`) ---------------------------------------------------------------
+//
+// A word is a maximal run of non-whitespace bytes of the text (whitespace: space, \t, \n,
+// \v, \f, \r). A token belongs to the word holding its first non-whitespace byte; a token
+// of whitespace only belongs to no word. A word's tokens are then contiguous, usually its
+// own bytes plus the space that leads it (" Holmes"), and its surprisal under iteration k
+// is the sum of s_k over those tokens.
+
+struct Word {
+  int64_t first_token = 0, last_token = 0;  // inclusive range of token positions
+  int64_t begin_byte = 0, end_byte = 0;     // the word's bytes in the text, [begin, end)
+};
+
+struct WordIndex {
+  std::vector<Word> words;                 // in text order
+  std::vector<int64_t> word_of_token;      // per token position: word index, or -1
+  std::string text;                        // the decoded text, for word_text
+  std::string word_text(size_t w) const { return text.substr(size_t(words[w].begin_byte), size_t(words[w].end_byte - words[w].begin_byte)); }
+};
+
+WordIndex index_words(const Tokenizer& tokenizer, std::span<const int32_t> tokens);
+
+// Chooses `count` words whose first token is at t >= budget (spread evenly, or every
+// `stride`-th such word when stride > 0) and returns them (indices into index.words);
+// their tokens, in order, are the sweep's targets (word_targets). Throws strata::Error
+// when fewer words qualify.
+std::vector<int64_t> choose_words(const WordIndex& index, int budget, int64_t count, int64_t stride);
+std::vector<int64_t> word_targets(const WordIndex& index, std::span<const int64_t> words);
+
+}  // namespace strata

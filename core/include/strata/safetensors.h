@@ -1,0 +1,65 @@
+// Reading and writing .safetensors files, the Hugging Face tensor container: an 8-byte
+// little-endian header length N, N bytes of JSON header, then the raw data section.
+// Files come from outside (downloads, other tools), so the reader validates everything
+// in the header against the file before touching data: a damaged or truncated file is
+// a strata::Error naming the file and the problem, never a crash or an out-of-bounds read.
+// The reader decodes F32, F16 and BF16 into float32 exactly; the writer emits F32 only.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+// One tensor as described by the header; offsets are already checked against the file.
+struct TensorEntry {
+  std::string name;
+  std::string dtype;           // as spelled in the file: "F32", "F16", "BF16", "I64", ...
+  std::vector<int64_t> shape;  // row-major; empty for a scalar
+  size_t numel = 0;            // product of shape
+  size_t begin = 0, end = 0;   // byte range, relative to the start of the data section
+};
+
+class SafetensorsReader {
+ public:
+  // Reads the whole file and validates its header; throws strata::Error.
+  static SafetensorsReader open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  // In file order (ascending data offset).
+  const std::vector<TensorEntry>& tensors() const { return tensors_; }
+  const TensorEntry* find(const std::string& name) const;  // nullptr when absent
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+  // Decodes an F32, F16 or BF16 tensor into float32; out.size() must equal e.numel.
+  // Other dtypes throw an error naming the tensor and its dtype.
+  void read_f32(const TensorEntry& e, std::span<float> out) const;
+  std::vector<float> read_f32(const TensorEntry& e) const;
+
+ private:
+  std::string path_;
+  std::string bytes_;        // the whole file
+  size_t data_start_ = 0;    // 8 + header length
+  std::vector<TensorEntry> tensors_;
+  std::map<std::string, size_t> index_;  // name -> position in tensors_
+  std::map<std::string, std::string> metadata_;
+};
+
+// A tensor to write; data is borrowed and must hold product(shape) floats.
+struct NamedTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::span<const float> data;
+};
+
+// Writes F32 tensors in the given order, header padded with spaces to a multiple of 8
+// bytes (as the reference implementation does, keeping the data section aligned).
+// Atomic: a temporary file renamed into place. Throws strata::Error on bad input
+// (duplicate name, data size not matching the shape) or I/O failure.
+void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace strata

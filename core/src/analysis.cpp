@@ -1,0 +1,301 @@
+// Curves, staircase, power-law fit and the rank of the global transition matrix.
+// See analysis.h; the definitions follow method.md.
+#include "strata/analysis.h"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <string>
+
+#include "strata/error.h"
+
+namespace strata {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+}  // namespace
+
+// --- CurveAccumulator ------------------------------------------------------------------
+
+void CurveAccumulator::add(int context_len, double surprisal) {
+  if (context_len < 0) throw Error("curve: negative context length " + std::to_string(context_len));
+  if (!std::isfinite(surprisal))
+    throw Error("curve: non-finite surprisal at context length " + std::to_string(context_len));
+  if (context_len >= int(count_.size())) {
+    count_.resize(context_len + 1, 0);
+    mean_.resize(context_len + 1, 0.0);
+    m2_.resize(context_len + 1, 0.0);
+  }
+  const int64_t n = ++count_[context_len];
+  const double delta = surprisal - mean_[context_len];
+  mean_[context_len] += delta / double(n);
+  m2_[context_len] += delta * (surprisal - mean_[context_len]);
+}
+
+void CurveAccumulator::merge(const CurveAccumulator& other) {
+  if (other.count_.size() > count_.size()) {
+    count_.resize(other.count_.size(), 0);
+    mean_.resize(other.count_.size(), 0.0);
+    m2_.resize(other.count_.size(), 0.0);
+  }
+  // Chan et al.'s pairwise combination: exact for means and squared deviations.
+  for (size_t i = 0; i < other.count_.size(); ++i) {
+    const int64_t nb = other.count_[i];
+    if (nb == 0) continue;
+    const int64_t na = count_[i], n = na + nb;
+    const double delta = other.mean_[i] - mean_[i];
+    mean_[i] += delta * double(nb) / double(n);
+    m2_[i] += other.m2_[i] + delta * delta * double(na) * double(nb) / double(n);
+    count_[i] = n;
+  }
+}
+
+int64_t CurveAccumulator::count(int n) const {
+  return n >= 0 && n < int(count_.size()) ? count_[n] : 0;
+}
+
+double CurveAccumulator::mean(int n) const { return count(n) > 0 ? mean_[n] : kNaN; }
+
+double CurveAccumulator::std_error(int n) const {
+  const int64_t k = count(n);
+  if (k < 2) return kNaN;
+  return std::sqrt(m2_[n] / double(k - 1) / double(k));
+}
+
+std::vector<double> CurveAccumulator::curve() const {
+  std::vector<double> c(count_.size());
+  for (int n = 0; n < int(c.size()); ++n) c[n] = mean(n);
+  return c;
+}
+
+// --- Curve helpers ---------------------------------------------------------------------
+
+std::vector<double> per_token_contribution(const std::vector<double>& curve) {
+  std::vector<double> delta(curve.size(), kNaN);
+  for (size_t n = 1; n < curve.size(); ++n) delta[n] = curve[n - 1] - curve[n];
+  return delta;
+}
+
+std::vector<double> staircase(std::span<const int> level_lengths, std::span<const double> level_values,
+                              int budget) {
+  if (level_lengths.size() != level_values.size())
+    throw Error("staircase: " + std::to_string(level_lengths.size()) + " level lengths but " +
+                std::to_string(level_values.size()) + " values");
+  if (budget < 0) throw Error("staircase: negative budget " + std::to_string(budget));
+  std::vector<size_t> order(level_lengths.size());
+  std::iota(order.begin(), order.end(), size_t(0));
+  std::sort(order.begin(), order.end(), [&](size_t i, size_t j) { return level_lengths[i] < level_lengths[j]; });
+  for (size_t k = 0; k < order.size(); ++k) {
+    if (level_lengths[order[k]] < 0) throw Error("staircase: negative level length");
+    if (k > 0 && level_lengths[order[k]] == level_lengths[order[k - 1]])
+      throw Error("staircase: level length " + std::to_string(level_lengths[order[k]]) + " repeated");
+  }
+  std::vector<double> steps(size_t(budget) + 1, kNaN);
+  size_t next = 0;  // first level not yet reached
+  double held = kNaN;
+  for (int n = 0; n <= budget; ++n) {
+    while (next < order.size() && level_lengths[order[next]] <= n) held = level_values[order[next++]];
+    steps[n] = held;
+  }
+  return steps;
+}
+
+// --- Power law -------------------------------------------------------------------------
+
+double PowerLawFit::operator()(double n) const { return a * std::pow(n, -beta) + c; }
+
+namespace {
+
+struct LinearPart {
+  double a, c, sse;
+};
+
+// For a fixed β, y = a·f + c with f = x^(−β) is ordinary linear regression.
+LinearPart solve_linear(std::span<const double> xs, std::span<const double> ys, double beta) {
+  const size_t n = xs.size();
+  std::vector<double> f(n);
+  double f_mean = 0, y_mean = 0;
+  for (size_t i = 0; i < n; ++i) {
+    f[i] = std::pow(xs[i], -beta);
+    f_mean += f[i];
+    y_mean += ys[i];
+  }
+  f_mean /= double(n);
+  y_mean /= double(n);
+  double sff = 0, sfy = 0, f_scale = 0;
+  for (size_t i = 0; i < n; ++i) {
+    sff += (f[i] - f_mean) * (f[i] - f_mean);
+    sfy += (f[i] - f_mean) * (ys[i] - y_mean);
+    f_scale += f[i] * f[i];
+  }
+  // At β = 0 (or near it) f is constant and a is not identifiable: the fit is y = c.
+  const double a = sff > 1e-24 * f_scale ? sfy / sff : 0.0;
+  const double c = y_mean - a * f_mean;
+  double sse = 0;
+  for (size_t i = 0; i < n; ++i) sse += (ys[i] - a * f[i] - c) * (ys[i] - a * f[i] - c);
+  return {a, c, sse};
+}
+
+}  // namespace
+
+PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys) {
+  if (xs.size() != ys.size())
+    throw Error("power-law fit: " + std::to_string(xs.size()) + " x values but " + std::to_string(ys.size()) + " y values");
+  if (xs.size() < 3) throw Error("power-law fit: needs at least 3 points, got " + std::to_string(xs.size()));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) throw Error("power-law fit: non-finite point");
+    if (xs[i] <= 0) throw Error("power-law fit: x must be positive, got " + std::to_string(xs[i]));
+  }
+  if (std::all_of(xs.begin(), xs.end(), [&](double x) { return x == xs[0]; }))
+    throw Error("power-law fit: all x are equal");
+
+  // The error over β can have several local minima; a grid finds the right basin, golden
+  // section then polishes inside it.
+  constexpr double kBetaMax = 5.0;
+  constexpr int kGrid = 500;
+  constexpr double kStep = kBetaMax / kGrid;
+  int best = 0;
+  double best_sse = std::numeric_limits<double>::infinity();
+  for (int g = 0; g <= kGrid; ++g) {
+    const double sse = solve_linear(xs, ys, g * kStep).sse;
+    if (sse < best_sse) best_sse = sse, best = g;
+  }
+  double lo = std::max(0.0, (best - 1) * kStep), hi = std::min(kBetaMax, (best + 1) * kStep);
+  const double inv_phi = (std::sqrt(5.0) - 1) / 2;
+  double m1 = hi - inv_phi * (hi - lo), m2 = lo + inv_phi * (hi - lo);
+  double e1 = solve_linear(xs, ys, m1).sse, e2 = solve_linear(xs, ys, m2).sse;
+  for (int it = 0; it < 100 && hi - lo > 1e-12; ++it) {
+    if (e1 < e2) {
+      hi = m2, m2 = m1, e2 = e1;
+      m1 = hi - inv_phi * (hi - lo), e1 = solve_linear(xs, ys, m1).sse;
+    } else {
+      lo = m1, m1 = m2, e1 = e2;
+      m2 = lo + inv_phi * (hi - lo), e2 = solve_linear(xs, ys, m2).sse;
+    }
+  }
+  double beta = (lo + hi) / 2;
+  LinearPart fit = solve_linear(xs, ys, beta);
+  if (best_sse < fit.sse) beta = best * kStep, fit = solve_linear(xs, ys, beta);  // grid point at an edge
+
+  double y_mean = 0;
+  for (double y : ys) y_mean += y;
+  y_mean /= double(ys.size());
+  double ss_tot = 0;
+  for (double y : ys) ss_tot += (y - y_mean) * (y - y_mean);
+
+  PowerLawFit out;
+  out.a = fit.a;
+  out.beta = beta;
+  out.c = fit.c;
+  out.r2 = ss_tot > 0 ? 1.0 - fit.sse / ss_tot : 1.0;
+  out.points = int(xs.size());
+  return out;
+}
+
+PowerLawFit fit_power_law_curve(const std::vector<double>& curve, std::span<const int> ns) {
+  std::vector<double> xs, ys;
+  auto take = [&](int n) {
+    if (n >= 1 && n < int(curve.size()) && std::isfinite(curve[n])) xs.push_back(n), ys.push_back(curve[n]);
+  };
+  if (ns.empty())
+    for (int n = 1; n < int(curve.size()); ++n) take(n);
+  else
+    for (int n : ns) take(n);
+  return fit_power_law(xs, ys);
+}
+
+// --- StreamingGram ---------------------------------------------------------------------
+
+StreamingGram::StreamingGram(int columns) {
+  if (columns < 0) throw Error("transition matrix: negative column count");
+  if (columns > 0) set_columns(columns);
+}
+
+void StreamingGram::set_columns(int k) {
+  k_ = k;
+  gram_.assign(size_t(k) * k, 0.0);
+}
+
+void StreamingGram::add_target(const std::vector<std::vector<float>>& updates) {
+  if (updates.empty()) throw Error("transition matrix: a target with no update vectors");
+  const size_t vocab = updates[0].size();
+  std::vector<float> block;
+  block.reserve(updates.size() * vocab);
+  for (const std::vector<float>& u : updates) {
+    if (u.size() != vocab)
+      throw Error("transition matrix: update vectors of lengths " + std::to_string(vocab) + " and " +
+                  std::to_string(u.size()) + " in one target");
+    block.insert(block.end(), u.begin(), u.end());
+  }
+  add_target(block, int(vocab));
+}
+
+void StreamingGram::add_target(std::span<const float> updates, int vocab) {
+  if (vocab < 1 || updates.size() % size_t(vocab) != 0)
+    throw Error("transition matrix: " + std::to_string(updates.size()) + " values is not a whole number of vectors of length " +
+                std::to_string(vocab));
+  const int k = int(updates.size() / size_t(vocab));
+  if (k == 0) throw Error("transition matrix: a target with no update vectors");
+  if (k_ == 0) set_columns(k);
+  if (k != k_)
+    throw Error("transition matrix: a target with " + std::to_string(k) + " update vectors, expected " +
+                std::to_string(k_));
+  using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::MatrixXd u = Eigen::Map<const RowMajorF>(updates.data(), k, vocab).cast<double>();
+  Eigen::Map<Eigen::MatrixXd> g(gram_.data(), k_, k_);
+  g.selfadjointView<Eigen::Lower>().rankUpdate(u);  // GᵀG += u·uᵀ, one triangle: half the work
+  for (int j = 1; j < k_; ++j)
+    for (int i = 0; i < j; ++i) g(i, j) = g(j, i);
+  ++targets_;
+}
+
+StreamingGram StreamingGram::leading(int k) const {
+  if (k < 0 || k > k_) throw Error("transition matrix: cannot take " + std::to_string(k) + " of " + std::to_string(k_) + " columns");
+  StreamingGram g(k);
+  g.targets_ = targets_;
+  for (int i = 0; i < k; ++i)
+    for (int j = 0; j < k; ++j) g.gram_[size_t(i) * k + j] = gram_[size_t(i) * k_ + j];
+  return g;
+}
+
+void StreamingGram::merge(const StreamingGram& other) {
+  if (other.k_ == 0) return;
+  if (k_ == 0) set_columns(other.k_);
+  if (k_ != other.k_)
+    throw Error("transition matrix: cannot merge " + std::to_string(other.k_) + " columns into " + std::to_string(k_));
+  for (size_t i = 0; i < gram_.size(); ++i) gram_[i] += other.gram_[i];
+  targets_ += other.targets_;
+}
+
+RankReport StreamingGram::rank(double rel_tol) const {
+  if (!(rel_tol > 0 && rel_tol < 1))
+    throw Error("transition matrix: rank tolerance must be in (0, 1), got " + std::to_string(rel_tol));
+  RankReport r;
+  r.rel_tol = rel_tol;
+  r.columns = k_;
+  r.targets = targets_;
+  if (k_ == 0) return r;
+  const Eigen::Map<const Eigen::MatrixXd> g(gram_.data(), k_, k_);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(g, Eigen::EigenvaluesOnly);
+  r.singular_values.resize(k_);
+  for (int i = 0; i < k_; ++i) r.singular_values[i] = std::sqrt(std::max(0.0, eig.eigenvalues()[i]));
+  std::sort(r.singular_values.begin(), r.singular_values.end(), std::greater<double>());
+
+  const double sigma_max = r.singular_values[0];
+  if (sigma_max == 0) return r;
+  double total = 0;
+  for (double s : r.singular_values) {
+    if (s > rel_tol * sigma_max) ++r.numerical_rank;
+    total += s;
+  }
+  double entropy = 0;
+  for (double s : r.singular_values)
+    if (s > 0) entropy -= (s / total) * std::log(s / total);
+  r.effective_rank = std::exp(entropy);
+  return r;
+}
+
+}  // namespace strata

@@ -1,0 +1,76 @@
+// Model directory I/O: config.json + model.safetensors <-> Weights. Loading is strict
+// about names and shapes because a silently mismatched tensor gives a model that runs
+// but produces garbage, which is far harder to diagnose than an error at load time.
+#include "strata/model_dir.h"
+
+#include <filesystem>
+#include <set>
+
+#include "strata/error.h"
+#include "strata/file_util.h"
+#include "strata/safetensors.h"
+
+namespace strata {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::string join(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
+
+}  // namespace
+
+Weights load_weights(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) throw Error(dir + ": not a model directory (no such directory)");
+  const std::string config_path = join(dir, "config.json");
+  const std::string model_path = join(dir, "model.safetensors");
+  if (!file_exists(config_path)) throw Error(dir + ": not a model directory (config.json missing)");
+  if (!file_exists(model_path)) throw Error(dir + ": not a model directory (model.safetensors missing)");
+
+  Weights w(read_config(config_path));
+  const SafetensorsReader reader = SafetensorsReader::open(model_path);
+
+  std::set<std::string> expected;
+  for (const auto& t : w.layout) {
+    expected.insert(t.name);
+    const TensorEntry* e = reader.find(t.name);
+    if (!e)
+      throw Error(model_path + ": tensor " + t.name + " missing (expected shape " +
+                  shape_str(t.shape) + ")");
+    if (e->shape != t.shape)
+      throw Error(model_path + ": tensor " + t.name + " has shape " + shape_str(e->shape) +
+                  " but config.json implies " + shape_str(t.shape));
+    reader.read_f32(*e, std::span<float>(w.data.data() + t.offset, t.size));
+  }
+  for (const auto& e : reader.tensors()) {
+    if (expected.count(e.name)) continue;
+    // Exporters often write the tied head out as a copy of the embedding; it adds nothing.
+    if (w.config.tie_word_embeddings && e.name == "lm_head.weight") continue;
+    throw Error(model_path + ": unexpected tensor " + e.name + " (not part of the model config.json describes" +
+                (e.name == "lm_head.weight" ? "; tie_word_embeddings is false" : "") + ")");
+  }
+  return w;
+}
+
+void save_weights(const Weights& w, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir, ec)) throw Error(dir + ": cannot create directory (" + ec.message() + ")");
+
+  std::vector<NamedTensor> tensors;
+  tensors.reserve(w.layout.size());
+  for (const auto& t : w.layout)
+    tensors.push_back({t.name, t.shape, std::span<const float>(w.data.data() + t.offset, t.size)});
+  // Each file is atomic, the pair is not; an interrupted save that leaves a mismatched
+  // pair is almost always caught by load_weights's shape check.
+  write_safetensors(join(dir, "model.safetensors"), tensors, {{"format", "pt"}});
+  write_config(w.config, join(dir, "config.json"));
+}
+
+}  // namespace strata

@@ -1,0 +1,279 @@
+// safetensors reader and writer. All header numbers are treated as hostile until checked
+// against the file size, and all byte access goes through explicit little-endian loads,
+// so the code is correct on any host and free of unaligned or out-of-range reads.
+#include "strata/safetensors.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "strata/error.h"
+#include "strata/file_util.h"
+
+namespace strata {
+namespace {
+
+// A header beyond this is not a real model file; refusing it early avoids parsing (and
+// allocating for) garbage when the first 8 bytes are random.
+constexpr uint64_t kMaxHeaderBytes = 100ull * 1000 * 1000;
+
+// Element sizes of every dtype the format defines, so files holding tensors we cannot
+// decode (e.g. I64 position ids) still validate; only reading them is refused.
+size_t dtype_size(const std::string& dtype) {
+  static const std::map<std::string, size_t> sizes = {
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},  {"F8_E4M3", 1}, {"F8_E5M2", 1},
+      {"I16", 2},  {"U16", 2}, {"F16", 2}, {"BF16", 2},    {"I32", 4},
+      {"U32", 4},  {"F32", 4}, {"I64", 8}, {"U64", 8},     {"F64", 8}};
+  auto it = sizes.find(dtype);
+  return it == sizes.end() ? 0 : it->second;
+}
+
+uint64_t load_u64_le(const unsigned char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+uint32_t load_u32_le(const unsigned char* p) {
+  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
+
+uint16_t load_u16_le(const unsigned char* p) { return uint16_t(p[0] | p[1] << 8); }
+
+// IEEE half -> float. Every half is exactly representable as a float, including
+// subnormals (rescaled here into float normals), infinities and NaN payloads.
+float f16_to_f32(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16;
+  const uint32_t exp = (h >> 10) & 0x1f;
+  const uint32_t mant = h & 0x3ff;
+  if (exp == 0) {
+    // Zero or subnormal: mant * 2^-24, exact in float; the sign survives for -0.
+    const float mag = std::ldexp(float(mant), -24);
+    return sign ? -mag : mag;
+  }
+  if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));
+  return std::bit_cast<float>(sign | ((exp - 15 + 127) << 23) | (mant << 13));
+}
+
+// bfloat16 is the top half of a float32.
+float bf16_to_f32(uint16_t b) { return std::bit_cast<float>(uint32_t(b) << 16); }
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// A JSON integer as a non-negative u64; distinguishes negative and non-integer values so
+// the error says which.
+enum class UintParse { kOk, kNotInteger, kNegative };
+UintParse json_to_u64(const nlohmann::json& v, uint64_t& out) {
+  if (v.is_number_unsigned()) {
+    out = v.get<uint64_t>();
+    return UintParse::kOk;
+  }
+  if (!v.is_number_integer()) return UintParse::kNotInteger;
+  const int64_t s = v.get<int64_t>();
+  if (s < 0) return UintParse::kNegative;
+  out = uint64_t(s);
+  return UintParse::kOk;
+}
+
+}  // namespace
+
+SafetensorsReader SafetensorsReader::open(const std::string& path) {
+  SafetensorsReader r;
+  r.path_ = path;
+  r.bytes_ = read_file(path);
+  const std::string& b = r.bytes_;
+  auto fail = [&](const std::string& what) -> Error { return Error(path + ": " + what); };
+
+  if (b.size() < 8)
+    throw fail("truncated: " + std::to_string(b.size()) +
+               " bytes, too short for the 8-byte header length of a safetensors file");
+  const auto* base = reinterpret_cast<const unsigned char*>(b.data());
+  const uint64_t n = load_u64_le(base);
+  if (n > kMaxHeaderBytes)
+    throw fail("header length " + std::to_string(n) +
+               " is implausibly large (over 100 MB); not a safetensors file?");
+  if (n > b.size() - 8)
+    throw fail("truncated: header length is " + std::to_string(n) + " bytes but only " +
+               std::to_string(b.size() - 8) + " bytes follow");
+  r.data_start_ = 8 + size_t(n);
+  const size_t data_size = b.size() - r.data_start_;
+
+  const nlohmann::json header =
+      nlohmann::json::parse(b.begin() + 8, b.begin() + std::ptrdiff_t(r.data_start_), nullptr,
+                            /*allow_exceptions=*/false);
+  if (header.is_discarded()) throw fail("header is not valid JSON");
+  if (!header.is_object()) throw fail("header is not a JSON object");
+
+  for (const auto& [name, entry] : header.items()) {
+    if (name == "__metadata__") {
+      if (!entry.is_object()) throw fail("__metadata__ is not a JSON object");
+      for (const auto& [k, v] : entry.items()) {
+        if (!v.is_string()) throw fail("__metadata__ value of \"" + k + "\" is not a string");
+        r.metadata_[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    const std::string t = "tensor " + name + ": ";
+    if (!entry.is_object()) throw fail(t + "header entry is not a JSON object");
+    for (const char* key : {"dtype", "shape", "data_offsets"})
+      if (!entry.contains(key)) throw fail(t + "missing \"" + key + "\"");
+
+    TensorEntry e;
+    e.name = name;
+    if (!entry["dtype"].is_string()) throw fail(t + "\"dtype\" is not a string");
+    e.dtype = entry["dtype"].get<std::string>();
+    const size_t elem = dtype_size(e.dtype);
+    if (elem == 0) throw fail(t + "unknown dtype \"" + e.dtype + "\"");
+
+    const auto& shape = entry["shape"];
+    if (!shape.is_array()) throw fail(t + "\"shape\" is not an array");
+    // numel is kept below 2^62 so that numel * elem (elem <= 8) cannot overflow either.
+    constexpr uint64_t kMaxNumel = uint64_t(1) << 62;
+    uint64_t numel = 1;
+    for (const auto& dim : shape) {
+      uint64_t d = 0;
+      switch (json_to_u64(dim, d)) {
+        case UintParse::kNotInteger: throw fail(t + "\"shape\" holds a non-integer " + dim.dump());
+        case UintParse::kNegative: throw fail(t + "negative dimension " + dim.dump() + " in \"shape\"");
+        case UintParse::kOk: break;
+      }
+      if (d > uint64_t(std::numeric_limits<int64_t>::max()) || (numel != 0 && d > kMaxNumel / numel))
+        throw fail(t + "shape " + shape.dump() + " overflows");
+      numel *= d;
+      e.shape.push_back(int64_t(d));
+    }
+
+    const auto& offs = entry["data_offsets"];
+    if (!offs.is_array() || offs.size() != 2)
+      throw fail(t + "\"data_offsets\" is not an array of two integers");
+    uint64_t begin = 0, end = 0;
+    for (int i = 0; i < 2; ++i) {
+      uint64_t& dst = i == 0 ? begin : end;
+      switch (json_to_u64(offs[size_t(i)], dst)) {
+        case UintParse::kNotInteger: throw fail(t + "\"data_offsets\" holds a non-integer " + offs[size_t(i)].dump());
+        case UintParse::kNegative: throw fail(t + "negative value in \"data_offsets\" " + offs.dump());
+        case UintParse::kOk: break;
+      }
+    }
+    // Built with append: GCC 12 emits a false -Wrestrict for "literal" + std::string&&.
+    std::string range = "[";
+    range.append(std::to_string(begin)).append(",").append(std::to_string(end)).append(")");
+    if (end < begin) throw fail(t + "data_offsets " + range + " end before they begin");
+    if (end > data_size)
+      throw fail("truncated: tensor " + name + " needs bytes " + range +
+                 " but the data section has only " + std::to_string(data_size) + " bytes");
+    if (end - begin != numel * elem)
+      throw fail(t + "data_offsets " + range + " span " + std::to_string(end - begin) +
+                 " bytes but shape " + shape_str(e.shape) + " of " + e.dtype + " needs " +
+                 std::to_string(numel * elem));
+    // Only now, bounded by the file size, are these known to fit a (possibly 32-bit) size_t.
+    e.numel = size_t(numel);
+    e.begin = size_t(begin);
+    e.end = size_t(end);
+    r.tensors_.push_back(std::move(e));
+  }
+
+  std::sort(r.tensors_.begin(), r.tensors_.end(), [](const TensorEntry& a, const TensorEntry& c) {
+    return a.begin != c.begin ? a.begin < c.begin : a.end < c.end;
+  });
+  // Overlapping tensors mean a corrupt or malicious header: writes to one would alias the
+  // other. Empty tensors occupy no bytes and cannot overlap anything.
+  const TensorEntry* prev = nullptr;
+  for (const auto& e : r.tensors_) {
+    if (e.begin == e.end) continue;
+    if (prev && e.begin < prev->end)
+      throw fail("tensors " + prev->name + " and " + e.name + " overlap in the data section");
+    prev = &e;
+  }
+  for (size_t i = 0; i < r.tensors_.size(); ++i) r.index_[r.tensors_[i].name] = i;
+  return r;
+}
+
+const TensorEntry* SafetensorsReader::find(const std::string& name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+void SafetensorsReader::read_f32(const TensorEntry& e, std::span<float> out) const {
+  if (out.size() != e.numel)
+    throw Error(path_ + ": tensor " + e.name + " has " + std::to_string(e.numel) +
+                " elements but the destination holds " + std::to_string(out.size()));
+  // Guards against an entry that did not come from this reader.
+  if (e.end < e.begin || e.end > bytes_.size() - data_start_)
+    throw Error(path_ + ": tensor " + e.name + " lies outside the data section");
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data()) + data_start_ + e.begin;
+  if (e.dtype == "F32" && e.end - e.begin == e.numel * 4) {
+    if constexpr (std::endian::native == std::endian::little) {
+      if (e.numel) std::memcpy(out.data(), p, e.numel * 4);
+    } else {
+      for (size_t i = 0; i < e.numel; ++i) out[i] = std::bit_cast<float>(load_u32_le(p + 4 * i));
+    }
+  } else if (e.dtype == "F16" && e.end - e.begin == e.numel * 2) {
+    for (size_t i = 0; i < e.numel; ++i) out[i] = f16_to_f32(load_u16_le(p + 2 * i));
+  } else if (e.dtype == "BF16" && e.end - e.begin == e.numel * 2) {
+    for (size_t i = 0; i < e.numel; ++i) out[i] = bf16_to_f32(load_u16_le(p + 2 * i));
+  } else if (e.dtype == "F32" || e.dtype == "F16" || e.dtype == "BF16") {
+    throw Error(path_ + ": tensor " + e.name + " byte range does not match its shape");
+  } else {
+    throw Error(path_ + ": tensor " + e.name + " has dtype " + e.dtype +
+                ", which strata cannot read (F32, F16 or BF16 only)");
+  }
+}
+
+std::vector<float> SafetensorsReader::read_f32(const TensorEntry& e) const {
+  std::vector<float> v(e.numel);
+  read_f32(e, v);
+  return v;
+}
+
+void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                       const std::map<std::string, std::string>& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::set<std::string> seen;
+  size_t offset = 0;
+  for (const auto& t : tensors) {
+    if (t.name == "__metadata__" || !seen.insert(t.name).second)
+      throw Error(path + ": duplicate or reserved tensor name " + t.name);
+    size_t numel = 1;
+    for (int64_t d : t.shape) {
+      if (d < 0) throw Error(path + ": tensor " + t.name + " has a negative dimension");
+      numel *= size_t(d);
+    }
+    if (numel != t.data.size())
+      throw Error(path + ": tensor " + t.name + " has shape " + shape_str(t.shape) + " (" +
+                  std::to_string(numel) + " elements) but " + std::to_string(t.data.size()) +
+                  " values were given");
+    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + 4 * numel}}};
+    offset += 4 * numel;
+  }
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');
+
+  std::string bytes;
+  bytes.reserve(8 + h.size() + offset);
+  for (int i = 0; i < 8; ++i) bytes.push_back(char((uint64_t(h.size()) >> (8 * i)) & 0xff));
+  bytes += h;
+  for (const auto& t : tensors) {
+    if (t.data.empty()) continue;
+    if constexpr (std::endian::native == std::endian::little) {
+      bytes.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
+    } else {
+      for (float f : t.data) {
+        const uint32_t u = std::bit_cast<uint32_t>(f);
+        for (int i = 0; i < 4; ++i) bytes.push_back(char((u >> (8 * i)) & 0xff));
+      }
+    }
+  }
+  write_file_atomic(path, bytes);
+}
+
+}  // namespace strata

@@ -1,0 +1,21 @@
+// The strata subcommands, one file each; main.cpp wires them into one CLI11 app.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace strata::cli {
+
+// Each registers its subcommand and returns it with the code to run when it is chosen.
+struct Subcommand {
+  CLI::App* app;
+  std::function<int()> run;
+};
+Subcommand add_info(CLI::App& app);
+Subcommand add_tokenize(CLI::App& app);
+Subcommand add_train(CLI::App& app);
+Subcommand add_eval(CLI::App& app);
+Subcommand add_analyze(CLI::App& app);
+Subcommand add_infer(CLI::App& app);
+
+}  // namespace strata::cli

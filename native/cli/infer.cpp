@@ -1,0 +1,66 @@
+// `strata infer`: iterative inference for one target under one schedule, iteration by
+// iteration, as a table or JSON. The browser demo's test compares its steps with this.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "strata/error.h"
+#include "strata/file_util.h"
+#include "strata/inference.h"
+#include "strata/model_dir.h"
+#include "strata/tokenizer.h"
+
+namespace strata::cli {
+
+Subcommand add_infer(CLI::App& app) {
+  auto* cmd = app.add_subcommand("infer", "Refine one target's prediction over a schedule's iterations");
+  struct Args { std::string model, text, schedule = "hierarchical"; int64_t target = -1; int budget = 0, top_k = 5; bool json = false; };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "Model directory")->required();
+  cmd->add_option("--text", a->text, "Text file")->required();
+  cmd->add_option("--target", a->target, "Target token position t (default: the last token)");
+  cmd->add_option("--schedule", a->schedule, "sequential, hierarchical[:b], dilated, custom:<json>|@file")->capture_default_str();
+  cmd->add_option("--budget", a->budget, "Context budget L (default: the largest power of 2 that fits)");
+  cmd->add_option("--top-k", a->top_k, "Predictions to show per iteration")->capture_default_str();
+  cmd->add_flag("--json", a->json, "Print JSON");
+  return {cmd, [a] {
+            auto weights = std::make_shared<Weights>(load_weights(a->model));
+            const Tokenizer tok = Tokenizer::load(a->model + "/tokenizer.json");
+            const std::string text = read_file(a->text);
+            if (text.empty()) throw Error(a->text + ": the text is empty");
+            const auto tokens = tok.encode(text);
+            const int64_t target = a->target >= 0 ? a->target : int64_t(tokens.size()) - 1;
+            int budget = a->budget;
+            if (budget == 0)
+              for (budget = 1; budget * 2 <= std::min<int64_t>(target, weights->config.max_position_embeddings);) budget *= 2;
+            Transformer model(weights);
+            IterativeInference run(model, tokens, target, make_schedule(a->schedule), budget,
+                                   {.top_k = a->top_k, .bos_id = tok.bos_id()});
+            run.run_all();
+            nlohmann::json iterations = nlohmann::json::array();
+            for (const auto& r : run.history()) {
+              nlohmann::json top = nlohmann::json::array();
+              for (const auto& p : r.top) top.push_back({{"token", p.token}, {"text", tok.token_text(p.token)}, {"p", p.probability}});
+              iterations.push_back({{"iteration", r.iteration}, {"context_len", r.context.size()},
+                                    {"positions", r.context.positions}, {"surprisal_bits", r.surprisal_bits},
+                                    {"probability", r.target_probability}, {"rank", r.target_rank}, {"top", top},
+                                    {"token_forwards", r.cumulative_token_forwards}, {"flops", r.cumulative_flops}});
+            }
+            if (a->json) {
+              nlohmann::json j = {{"target", target}, {"target_token", run.target_token()},
+                                  {"target_text", tok.token_text(run.target_token())}, {"schedule", a->schedule},
+                                  {"budget", budget}, {"iterations", iterations}};
+              std::printf("%s\n", j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+            } else {
+              std::printf("target t=%lld token %d, schedule %s, budget %d\n", (long long)target, run.target_token(),
+                          a->schedule.c_str(), budget);
+              std::printf("%4s %8s %14s %10s %6s %14s\n", "k", "|C_k|", "surprisal_bits", "p", "rank", "token_forwards");
+              for (const auto& r : run.history())
+                std::printf("%4d %8d %14.4f %10.4f %6d %14lld\n", r.iteration, r.context.size(), r.surprisal_bits,
+                            r.target_probability, r.target_rank, (long long)r.cumulative_token_forwards);
+            }
+            return 0;
+          }};
+}
+
+}  // namespace strata::cli

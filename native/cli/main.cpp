@@ -1,0 +1,37 @@
+// strata: the command-line front-end. Every subcommand is a thin layer over the core
+// library; errors from bad input are printed on one line and exit non-zero.
+#include <omp.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "commands.h"
+#include "strata/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"strata: one transformer, many inference schedules"};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "OpenMP threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  namespace cli = strata::cli;
+  const std::vector<cli::Subcommand> commands = {cli::add_info(app), cli::add_tokenize(app),
+                                                 cli::add_train(app), cli::add_eval(app),
+                                                 cli::add_infer(app), cli::add_analyze(app)};
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (threads > 0) omp_set_num_threads(threads);
+  try {
+    for (const auto& c : commands)
+      if (c.app->parsed()) return c.run();
+  } catch (const strata::Error& e) {
+    std::fprintf(stderr, "strata: error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "strata: unexpected error: %s\n", e.what());
+    return 2;
+  }
+  return 1;
+}

@@ -1,0 +1,194 @@
+// Iterative inference: the engine feeds exactly the schedule's context sets (checked
+// against direct forward passes), records surprisal, rank, top-k and compute, handles the
+// empty-context iteration, and refuses bad input. A model that ignores its context gives
+// log2 V bits at every iteration.
+#include "strata/inference.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "strata/error.h"
+
+namespace strata {
+namespace {
+
+ModelConfig tiny_config() {
+  ModelConfig c;
+  c.vocab_size = 64;
+  c.hidden_size = 32;
+  c.intermediate_size = 64;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 8;
+  c.max_position_embeddings = 32;
+  return c;
+}
+
+std::shared_ptr<Weights> random_weights(uint64_t seed) {
+  auto w = std::make_shared<Weights>(tiny_config());
+  w->init_random(seed, 0.3f);
+  return w;
+}
+
+// Every logit is 0 whatever the context: the final norm's weight is zero (llama-style
+// RMSNorm multiplies by it), so the output distribution is uniform.
+std::shared_ptr<Weights> context_free_weights() {
+  auto w = random_weights(5);
+  std::fill_n(w->view.final_norm, w->config.hidden_size, 0.0f);
+  return w;
+}
+
+std::vector<int32_t> random_tokens(int n, int vocab, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int32_t> d(0, vocab - 1);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = d(rng);
+  return t;
+}
+
+// The log-distribution the model gives after the context set, computed directly.
+std::vector<float> direct_log_probs(Transformer& m, const std::vector<int32_t>& tokens, const ContextSet& c) {
+  std::vector<int32_t> in;
+  for (int64_t p : c.positions) in.push_back(tokens[size_t(p)]);
+  const int n = int(in.size());
+  const auto logits = m.forward(in, c.position_ids, 1, n, std::vector<int>{n - 1});
+  std::vector<float> lp(logits.size());
+  log_softmax(logits, lp);
+  return lp;
+}
+
+std::vector<int64_t> positions(std::initializer_list<int64_t> p) { return p; }
+
+TEST(InferenceTest, EngineFeedsTheScheduleContexts) {
+  auto w = random_weights(1);
+  Transformer model(w);
+  const auto tokens = random_tokens(40, 64, 2);
+  const int64_t t = 20;
+  // The expected context sets for L = 8, written out.
+  const std::vector<std::pair<std::string, std::vector<std::vector<int64_t>>>> cases = {
+      {"hierarchical", {positions({19}), positions({18, 19}), positions({16, 17, 18, 19}), positions({12, 13, 14, 15, 16, 17, 18, 19})}},
+      {"dilated", {positions({19}), positions({18, 19}), positions({16, 18, 19}), positions({12, 16, 18, 19})}},
+      {"custom:[2,{\"offsets\":[1,5]},8]", {positions({18, 19}), positions({15, 19}), positions({12, 13, 14, 15, 16, 17, 18, 19})}},
+  };
+  for (const auto& [spec, expected] : cases) {
+    SCOPED_TRACE(spec);
+    std::shared_ptr<const Schedule> s = make_schedule(spec);
+    IterativeInference run(model, tokens, t, s, 8, {.top_k = 3, .keep_log_probs = true});
+    run.run_all();
+    ASSERT_EQ(run.history().size(), expected.size());
+    for (size_t k = 0; k < expected.size(); ++k) {
+      const IterationResult& r = run.history()[k];
+      EXPECT_EQ(r.iteration, int(k));
+      EXPECT_EQ(r.context.positions, expected[k]);
+      // What the engine fed is what the schedule says: its distribution equals a direct pass.
+      const auto lp = direct_log_probs(model, tokens, r.context);
+      ASSERT_EQ(r.log_probs.size(), lp.size());
+      for (size_t v = 0; v < lp.size(); ++v) EXPECT_NEAR(r.log_probs[v], lp[v], 1e-6f);
+    }
+  }
+  // Sequential: C_k = {t-k … t-1}, position ids 0 … k-1.
+  std::shared_ptr<const Schedule> seq = make_schedule("sequential");
+  IterativeInference run(model, tokens, t, seq, 8, {.keep_log_probs = true});
+  run.run_all();
+  ASSERT_EQ(run.history().size(), 8u);
+  for (int k = 1; k <= 8; ++k) {
+    const ContextSet& c = run.history()[size_t(k - 1)].context;
+    ASSERT_EQ(c.size(), k);
+    EXPECT_EQ(c.positions.front(), t - k);
+    EXPECT_EQ(c.positions.back(), t - 1);
+    EXPECT_EQ(c.position_ids.front(), 0);
+    EXPECT_EQ(c.position_ids.back(), k - 1);
+  }
+}
+
+TEST(InferenceTest, RecordsSurprisalRankTopKAndCompute) {
+  auto w = random_weights(3);
+  Transformer model(w);
+  const auto tokens = random_tokens(30, 64, 4);
+  std::shared_ptr<const Schedule> s = make_schedule("hierarchical");
+  IterativeInference run(model, tokens, 17, s, 16, {.top_k = 4, .keep_log_probs = true});
+  EXPECT_EQ(run.iterations(), 5);
+  EXPECT_EQ(run.target_token(), tokens[17]);
+  int64_t forwards = 0;
+  double flops = 0;
+  while (!run.done()) {
+    const IterationResult& r = run.step();
+    const float lp = r.log_probs[size_t(tokens[17])];
+    EXPECT_NEAR(r.surprisal_bits, -lp / std::log(2.0), 1e-9);
+    EXPECT_NEAR(r.target_probability, std::exp(double(lp)), 1e-9);
+    int above = 0;
+    for (float x : r.log_probs) above += x > lp;
+    EXPECT_EQ(r.target_rank, 1 + above);
+    ASSERT_EQ(r.top.size(), 4u);
+    for (size_t i = 1; i < r.top.size(); ++i) EXPECT_GE(r.top[i - 1].probability, r.top[i].probability);
+    EXPECT_NEAR(r.top[0].probability, std::exp(*std::max_element(r.log_probs.begin(), r.log_probs.end())), 1e-6);
+    forwards += r.context.size();
+    flops += Transformer::forward_flops(w->config, r.context.size());
+    EXPECT_EQ(r.token_forwards, r.context.size());
+    EXPECT_EQ(r.cumulative_token_forwards, forwards);
+    EXPECT_DOUBLE_EQ(r.cumulative_flops, flops);
+    EXPECT_GE(r.cumulative_seconds, r.seconds);
+  }
+  EXPECT_EQ(forwards, 1 + 2 + 4 + 8 + 16);
+  EXPECT_THROW(run.step(), Error);
+  run.reset();
+  EXPECT_FALSE(run.done());
+  EXPECT_EQ(run.step().iteration, 0);
+}
+
+TEST(InferenceTest, EmptyContextIterationFeedsBos) {
+  auto w = random_weights(6);
+  Transformer model(w);
+  const auto tokens = random_tokens(20, 64, 7);
+  std::shared_ptr<const Schedule> s = make_schedule("sequential");
+  const int32_t bos = 63;
+  IterativeInference run(model, tokens, 10, s, 4, {.keep_log_probs = true, .with_empty = true, .bos_id = bos});
+  ASSERT_EQ(run.iterations(), 5);
+  const IterationResult& r = run.step();
+  EXPECT_TRUE(r.context.empty());
+  EXPECT_EQ(r.token_forwards, 1);
+  const auto logits = model.forward(std::vector<int32_t>{bos}, std::vector<int32_t>{0}, 1, 1);
+  std::vector<float> lp(logits.size());
+  log_softmax(logits, lp);
+  for (size_t v = 0; v < lp.size(); ++v) EXPECT_NEAR(r.log_probs[v], lp[v], 1e-6f);
+  EXPECT_EQ(run.step().context.size(), 1);
+  // Without a BOS token the empty iteration is refused.
+  EXPECT_THROW(IterativeInference(model, tokens, 10, s, 4, {.with_empty = true}), Error);
+}
+
+TEST(InferenceTest, ContextFreeModelIsUniformAtEveryIteration) {
+  auto w = context_free_weights();
+  Transformer model(w);
+  const auto tokens = random_tokens(40, 64, 8);
+  for (const char* spec : {"sequential", "hierarchical", "dilated"}) {
+    std::shared_ptr<const Schedule> s = make_schedule(spec);
+    IterativeInference run(model, tokens, 25, s, 16, {.top_k = 2});
+    run.run_all();
+    for (const IterationResult& r : run.history()) {
+      EXPECT_NEAR(r.surprisal_bits, 6.0, 1e-5);  // log2 64
+      EXPECT_NEAR(r.top[0].probability, 1.0 / 64, 1e-7);
+      EXPECT_EQ(r.target_rank, 1);  // every token ties, ties go to the target
+    }
+  }
+}
+
+TEST(InferenceTest, RefusesBadInput) {
+  auto w = random_weights(9);
+  Transformer model(w);
+  const auto tokens = random_tokens(40, 64, 10);
+  std::shared_ptr<const Schedule> seq = make_schedule("sequential");
+  std::shared_ptr<const Schedule> hier = make_schedule("hierarchical");
+  EXPECT_THROW(IterativeInference(model, tokens, 40, seq, 8), Error);   // target outside the text
+  EXPECT_THROW(IterativeInference(model, tokens, -1, seq, 8), Error);
+  EXPECT_THROW(IterativeInference(model, tokens, 5, seq, 8), Error);    // t < L
+  EXPECT_THROW(IterativeInference(model, tokens, 39, seq, 33), Error);  // L > the model's context (32)
+  EXPECT_THROW(IterativeInference(model, tokens, 39, seq, 0), Error);
+  EXPECT_THROW(IterativeInference(model, tokens, 39, hier, 12), Error);  // not a power of 2
+  EXPECT_THROW(IterativeInference(model, tokens, 39, nullptr, 8), Error);
+}
+
+}  // namespace
+}  // namespace strata

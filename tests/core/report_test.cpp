@@ -1,0 +1,249 @@
+// The report: summary.json has every required key with consistent shapes, report.html
+// holds the figures, a context-free model gives a flat, rank-0 report without NaN, bad
+// input is refused, and the CSV and word helpers behave.
+#include "strata/report.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <regex>
+
+#include "strata/error.h"
+
+namespace strata {
+namespace {
+
+using json = nlohmann::json;
+
+ModelConfig tiny_config() {
+  ModelConfig c;
+  c.vocab_size = 40;
+  c.hidden_size = 32;
+  c.intermediate_size = 64;
+  c.num_hidden_layers = 2;
+  c.num_attention_heads = 4;
+  c.num_key_value_heads = 2;
+  c.head_dim = 8;
+  c.max_position_embeddings = 32;
+  return c;
+}
+
+std::vector<int32_t> random_tokens(int n, int vocab, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int32_t> d(0, vocab - 1);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = d(rng);
+  return t;
+}
+
+struct SweptRun {
+  SweepOptions options;
+  SweepResult result;
+  std::shared_ptr<Weights> weights;
+};
+
+SweptRun sweep(bool context_free, std::vector<std::string> schedules, int budget = 8, int targets = 6) {
+  SweptRun r;
+  r.weights = std::make_shared<Weights>(tiny_config());
+  r.weights->init_random(21, 0.3f);
+  if (context_free) std::fill_n(r.weights->view.final_norm, r.weights->config.hidden_size, 0.0f);
+  Transformer model(r.weights);
+  r.options.budget = budget;
+  r.options.targets = targets;
+  r.options.schedules = std::move(schedules);
+  r.options.batch = 4;
+  r.result = run_sweep(model, random_tokens(60, 40, 22), r.options);
+  return r;
+}
+
+json summarize(const SweptRun& r, double tol = 1e-2) {
+  ReportInfo info;
+  info.tolerance = tol;
+  info.model_dir = "tiny";
+  info.text_path = "random";
+  const auto s = make_summary(r.result, r.options, r.weights->config, info);
+  return json::parse(s.dump());  // what a reader of summary.json gets
+}
+
+// "nan" or "inf" as a word: a number that should have been written as a dash or null.
+bool has_nan(const std::string& html) { return std::regex_search(html, std::regex("\\b(nan|inf)\\b", std::regex::icase)); }
+
+size_t count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+TEST(ReportTest, SummaryHasTheRequiredKeys) {
+  const SweptRun r = sweep(false, {"sequential", "hierarchical", "dilated", "custom:[1,3,8]"});
+  const json s = summarize(r);
+  EXPECT_EQ(s["budget"], 8);
+  EXPECT_EQ(s["targets"]["count"], 6);
+  EXPECT_EQ(s["targets"]["positions"].size(), 6u);
+  for (const char* name : {"sequential", "hierarchical", "dilated", "custom"}) {
+    SCOPED_TRACE(name);
+    const json& js = s["schedules"][name];
+    for (const char* key : {"context_len", "mean_surprisal_bits", "std_error_bits", "token_forwards", "flops", "seconds",
+                            "token_forwards_per_second", "span"})
+      EXPECT_TRUE(js.contains(key)) << key;
+    EXPECT_EQ(js["context_len"].size(), js["mean_surprisal_bits"].size());
+    EXPECT_EQ(js["std_error_bits"].size(), js["mean_surprisal_bits"].size());
+    EXPECT_TRUE(s["anytime"][name]["cumulative_flops"].is_array());
+    EXPECT_TRUE(s["rank"]["singular_values"].contains(name));
+  }
+  EXPECT_EQ(s["schedules"]["sequential"]["context_len"], json({1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(s["schedules"]["hierarchical"]["context_len"], json({1, 2, 4, 8}));
+  EXPECT_EQ(s["schedules"]["dilated"]["span"], json({1, 2, 4, 8}));
+  EXPECT_EQ(s["schedules"]["dilated"]["context_len"], json({1, 2, 3, 4}));
+  EXPECT_EQ(s["schedules"]["sequential"]["token_forwards"], 6 * 36);
+  for (const char* name : {"sequential", "hierarchical"})
+    for (const char* key : {"a", "beta", "c", "r2"}) EXPECT_TRUE(s["power_law"][name][key].is_number()) << name << key;
+  EXPECT_EQ(s["power_law"]["sequential"]["ns"], json({1, 2, 4, 8}));
+  EXPECT_EQ(s["power_law_all_points"]["sequential"]["points"], 8);
+  EXPECT_FALSE(s["power_law"].contains("dilated"));  // fits only for the two main schedules
+  EXPECT_EQ(s["per_token_contribution"]["sequential"]["delta_bits"].size(), 8u);
+  const json& rank = s["rank"];
+  EXPECT_EQ(rank["tolerance"], 1e-2);
+  EXPECT_EQ(rank["budgets"], json({2, 4, 8}));
+  EXPECT_EQ(rank["sequential_bound"], json({1, 3, 7}));
+  EXPECT_EQ(rank["hierarchical_bound"], json({1, 2, 3}));
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_LE(rank["sequential"][i].get<int>(), rank["sequential_bound"][i].get<int>());
+    EXPECT_LE(rank["hierarchical"][i].get<int>(), rank["hierarchical_bound"][i].get<int>());
+  }
+  EXPECT_EQ(rank["effective_rank"]["sequential"].size(), 3u);
+  EXPECT_EQ(rank["singular_values"]["sequential"].size(), 7u);
+  EXPECT_EQ(rank["singular_values"]["hierarchical"].size(), 3u);
+  EXPECT_EQ(rank["by_schedule"]["dilated"]["bound"], json({1, 2, 3}));
+  EXPECT_EQ(rank["by_schedule"]["custom"]["budgets"], json({8}));
+  EXPECT_TRUE(rank.contains("sequential_below_half_from"));
+  ASSERT_TRUE(s["final_gap_bits"].is_number());
+  EXPECT_LE(s["final_gap_bits"].get<double>(), 1e-4);
+  EXPECT_NEAR(s["compute"]["token_forward_ratio"].get<double>(), 36.0 / 15.0, 1e-12);
+  EXPECT_TRUE(s["compute"].contains("wall_time_ratio_seq_to_hier"));
+  EXPECT_TRUE(s["first_token_policy"].is_string());
+
+  const std::string html = make_report_html(make_summary(r.result, r.options, r.weights->config, {}));
+  EXPECT_GE(count(html, "<svg"), 3u);
+  EXPECT_NE(html.find("</html>"), std::string::npos);
+  EXPECT_FALSE(has_nan(html));
+}
+
+TEST(ReportTest, ContextFreeModelGivesAFlatRankZeroReport) {
+  const SweptRun r = sweep(true, {"sequential", "hierarchical"});
+  const json s = summarize(r);
+  for (const char* name : {"sequential", "hierarchical"}) {
+    const json& f = s["power_law"][name];
+    EXPECT_TRUE(f["flat"].get<bool>());
+    EXPECT_EQ(f["a"], 0.0);
+    EXPECT_EQ(f["beta"], 0.0);
+    EXPECT_NEAR(f["c"].get<double>(), std::log2(40.0), 1e-5);
+    EXPECT_EQ(f["r2"], 1.0);
+    for (const json& m : s["schedules"][name]["mean_surprisal_bits"]) EXPECT_NEAR(m.get<double>(), std::log2(40.0), 1e-5);
+    for (const json& k : s["rank"][name]) EXPECT_EQ(k, 0);
+  }
+  EXPECT_EQ(s["rank"]["sequential_below_half_from"], 2);
+  EXPECT_EQ(s["final_gap_bits"], 0.0);
+  const std::string html = make_report_html(make_summary(r.result, r.options, r.weights->config, {}));
+  EXPECT_GE(count(html, "<svg"), 3u);
+  EXPECT_FALSE(has_nan(html));
+}
+
+TEST(ReportTest, WithoutTheMainSchedulesAndWithDuplicates) {
+  const SweptRun r = sweep(false, {"dilated", "custom:[1,2]", "custom:[4,8]"}, 8, 3);
+  const json s = summarize(r);
+  EXPECT_TRUE(s["schedules"].contains("custom#2"));
+  EXPECT_TRUE(s["power_law"].empty());
+  EXPECT_TRUE(s["final_gap_bits"].is_null());
+  EXPECT_FALSE(s["rank"].contains("sequential"));
+  EXPECT_GE(count(make_report_html(make_summary(r.result, r.options, r.weights->config, {})), "<svg"), 3u);
+  // Budget 2: only two log-spaced points, so no fit, but no failure either.
+  const SweptRun small = sweep(false, {"sequential", "hierarchical"}, 2, 3);
+  const json s2 = summarize(small);
+  EXPECT_TRUE(s2["power_law"]["sequential"]["r2"].is_null());
+  EXPECT_EQ(s2["rank"]["budgets"], json({2}));
+  EXPECT_NO_THROW(make_report_html(make_summary(small.result, small.options, small.weights->config, {})));
+}
+
+TEST(ReportTest, RefusesBadInput) {
+  const SweptRun r = sweep(false, {"sequential", "hierarchical"}, 4, 2);
+  ReportInfo info;
+  for (double tol : {0.0, 1.0, -0.5, double(NAN)}) {
+    info.tolerance = tol;
+    EXPECT_THROW(make_summary(r.result, r.options, r.weights->config, info), Error) << tol;
+  }
+  info.tolerance = 1e-2;
+  SweepResult empty;
+  EXPECT_THROW(make_summary(empty, r.options, r.weights->config, info), Error);
+  SweepOptions fewer = r.options;
+  fewer.schedules.pop_back();
+  EXPECT_THROW(make_summary(r.result, fewer, r.weights->config, info), Error);
+  EXPECT_THROW(make_report_html(nlohmann::ordered_json::object()), Error);
+}
+
+TEST(ReportTest, PrintableBytesAndCsvQuoting) {
+  EXPECT_EQ(printable_bytes("Holmes"), "Holmes");
+  EXPECT_EQ(printable_bytes(" a\nb\tc\r\\"), " a\\nb\\tc\\r\\\\");
+  EXPECT_EQ(printable_bytes(std::string("\x01\x7f", 2)), "\\x01\\x7F");
+  EXPECT_EQ(printable_bytes("caf\xC3\xA9"), "caf\xC3\xA9");        // valid UTF-8 stays
+  EXPECT_EQ(printable_bytes("\xE2\x80\x9C"), "\xE2\x80\x9C");      // a curly quote
+  EXPECT_EQ(printable_bytes("\xC3"), "\\xC3");                     // truncated sequence
+  EXPECT_EQ(printable_bytes("\xE2\x80"), "\\xE2\\x80");
+  EXPECT_EQ(printable_bytes("\xC0\xAF"), "\\xC0\\xAF");            // overlong
+  EXPECT_EQ(printable_bytes("\xED\xA0\x80"), "\\xED\\xA0\\x80");   // a surrogate
+  EXPECT_EQ(printable_bytes("\xC2\x85"), "\\xC2\\x85");            // C1 control
+  EXPECT_EQ(printable_bytes(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(csv_quote("plain"), "\"plain\"");
+  EXPECT_EQ(csv_quote("say \"hi\", ok"), "\"say \"\"hi\"\", ok\"");
+  EXPECT_EQ(csv_quote(""), "\"\"");
+}
+
+TEST(ReportTest, WordsFromTokens) {
+  const Tokenizer bytes;  // byte-level: one token per byte
+  const std::string text = "ab  cd\nef, g";
+  const std::vector<int32_t> tokens = bytes.encode(text);
+  const WordIndex idx = index_words(bytes, tokens);
+  ASSERT_EQ(idx.words.size(), 4u);
+  EXPECT_EQ(idx.word_text(0), "ab");
+  EXPECT_EQ(idx.word_text(1), "cd");
+  EXPECT_EQ(idx.word_text(2), "ef,");
+  EXPECT_EQ(idx.word_text(3), "g");
+  EXPECT_EQ(idx.words[1].first_token, 4);
+  EXPECT_EQ(idx.words[1].last_token, 5);
+  EXPECT_EQ(idx.words[2].last_token, 9);
+  EXPECT_EQ(idx.word_of_token[2], -1);
+  EXPECT_EQ(idx.word_of_token[8], 2);
+
+  // With merges, a word's tokens carry its leading space: " Holmes" belongs to "Holmes".
+  const std::string corpus = "said Holmes. Holmes said, Holmes sat. \"Holmes!\" said Watson. Holmes, Holmes.\n";
+  const Tokenizer tok = Tokenizer::train(corpus + corpus, 300);
+  const auto ids = tok.encode(corpus);
+  const WordIndex w = index_words(tok, ids);
+  EXPECT_EQ(w.text, corpus);
+  std::string joined;
+  for (size_t i = 0; i < w.words.size(); ++i) joined += (i ? " " : "") + w.word_text(i);
+  EXPECT_EQ(joined, "said Holmes. Holmes said, Holmes sat. \"Holmes!\" said Watson. Holmes, Holmes.");
+  for (size_t i = 0; i < w.words.size(); ++i) {
+    std::string from_tokens;
+    for (int64_t t = w.words[i].first_token; t <= w.words[i].last_token; ++t) {
+      EXPECT_EQ(w.word_of_token[size_t(t)], int64_t(i));
+      from_tokens += tok.token_text(ids[size_t(t)]);
+    }
+    // The word's tokens spell the word, plus at most leading whitespace.
+    const size_t start = from_tokens.find_first_not_of(" \n");
+    EXPECT_EQ(from_tokens.substr(start), w.word_text(i));
+  }
+
+  // Choosing words: only those starting at t >= L; evenly or by stride.
+  const auto chosen = choose_words(idx, 3, 2, 0);
+  EXPECT_EQ(chosen, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(word_targets(idx, chosen), (std::vector<int64_t>{4, 5, 7, 8, 9}));
+  EXPECT_EQ(choose_words(idx, 3, 2, 2), (std::vector<int64_t>{1, 3}));
+  EXPECT_THROW(choose_words(idx, 3, 4, 0), Error);
+  EXPECT_THROW(choose_words(idx, 3, 0, 0), Error);
+  EXPECT_THROW(choose_words(idx, 3, 2, 3), Error);
+}
+
+}  // namespace
+}  // namespace strata
