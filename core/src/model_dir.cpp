@@ -58,7 +58,7 @@ Weights load_weights(const std::string& dir) {
   return w;
 }
 
-void save_weights(const Weights& w, const std::string& dir) {
+void save_weights(const Weights& w, const std::string& dir, StorageType storage) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir, ec)) throw Error(dir + ": cannot create directory (" + ec.message() + ")");
@@ -69,7 +69,7 @@ void save_weights(const Weights& w, const std::string& dir) {
     tensors.push_back({t.name, t.shape, std::span<const float>(w.data.data() + t.offset, t.size)});
   // Each file is atomic, the pair is not; an interrupted save that leaves a mismatched
   // pair is almost always caught by load_weights's shape check.
-  write_safetensors(join(dir, "model.safetensors"), tensors, {{"format", "pt"}});
+  write_safetensors(join(dir, "model.safetensors"), tensors, {{"format", "pt"}}, storage);
   write_config(w.config, join(dir, "config.json"));
 }
 

@@ -234,8 +234,32 @@ std::vector<float> SafetensorsReader::read_f32(const TensorEntry& e) const {
   return v;
 }
 
+uint16_t float_to_half(float f) {
+  const uint32_t x = std::bit_cast<uint32_t>(f);
+  const uint32_t sign = (x >> 16) & 0x8000u;
+  uint32_t mant = x & 0x7fffffu;
+  const int exp = int((x >> 23) & 0xffu);
+  if (exp == 0xff) return uint16_t(sign | 0x7c00u | (mant ? 0x200u : 0u));
+  const int e = exp - 127 + 15;
+  if (e >= 0x1f) return uint16_t(sign | 0x7c00u);
+  if (e <= 0) {  // a half subnormal (or zero): m·2^-24 with m = 1.mant·2^(e-14+23)
+    if (e < -10) return uint16_t(sign);
+    mant |= 0x800000u;
+    const int shift = 14 - e;
+    uint32_t half = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
+    if (rem > halfway || (rem == halfway && (half & 1u))) ++half;
+    return uint16_t(sign | half);
+  }
+  uint32_t half = sign | (uint32_t(e) << 10) | (mant >> 13);
+  const uint32_t rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) ++half;  // a carry rounds into the exponent
+  return uint16_t(half);
+}
+
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata) {
+                       const std::map<std::string, std::string>& metadata, StorageType storage) {
+  const size_t width = storage == StorageType::kF16 ? 2 : 4;
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::set<std::string> seen;
@@ -252,8 +276,9 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
       throw Error(path + ": tensor " + t.name + " has shape " + shape_str(t.shape) + " (" +
                   std::to_string(numel) + " elements) but " + std::to_string(t.data.size()) +
                   " values were given");
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + 4 * numel}}};
-    offset += 4 * numel;
+    header[t.name] = {{"dtype", width == 2 ? "F16" : "F32"}, {"shape", t.shape},
+                      {"data_offsets", {offset, offset + width * numel}}};
+    offset += width * numel;
   }
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');
@@ -264,7 +289,13 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   bytes += h;
   for (const auto& t : tensors) {
     if (t.data.empty()) continue;
-    if constexpr (std::endian::native == std::endian::little) {
+    if (width == 2) {
+      for (float f : t.data) {
+        const uint16_t h = float_to_half(f);
+        bytes.push_back(char(h & 0xff));
+        bytes.push_back(char(h >> 8));
+      }
+    } else if constexpr (std::endian::native == std::endian::little) {
       bytes.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
     } else {
       for (float f : t.data) {

@@ -17,5 +17,6 @@ Subcommand add_train(CLI::App& app);
 Subcommand add_eval(CLI::App& app);
 Subcommand add_analyze(CLI::App& app);
 Subcommand add_infer(CLI::App& app);
+Subcommand add_convert(CLI::App& app);
 
 }  // namespace strata::cli

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   namespace cli = strata::cli;
   const std::vector<cli::Subcommand> commands = {cli::add_info(app), cli::add_tokenize(app),
                                                  cli::add_train(app), cli::add_eval(app),
-                                                 cli::add_infer(app), cli::add_analyze(app)};
+                                                 cli::add_infer(app), cli::add_convert(app), cli::add_analyze(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

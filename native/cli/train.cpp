@@ -18,6 +18,7 @@
 #include "strata/error.h"
 #include "strata/file_util.h"
 #include "strata/model_dir.h"
+#include "strata/svg_plot.h"
 #include "strata/tokenizer.h"
 #include "strata/trainer.h"
 
@@ -50,6 +51,35 @@ std::string loss_rows_until(const std::string& path, int64_t step) {
     if (std::stoll(line.substr(0, line.find(','))) <= step) kept += line + "\n";
   }
   return kept;
+}
+
+// The loss curve of loss.csv as an SVG plot: training loss every step, validation loss
+// at each evaluation, in nats per token.
+std::string loss_plot(const std::string& csv) {
+  Series train{.name = "train loss", .color = "#1f77b4"};
+  Series val{.name = "validation loss", .style = SeriesStyle::kPoints, .color = "#d62728"};
+  std::istringstream in(csv);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("step,", 0) == 0) continue;
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+    if (f.size() < 4) continue;
+    train.xs.push_back(std::stod(f[0]));
+    train.ys.push_back(std::stod(f[2]));
+    if (!f[3].empty()) {
+      val.xs.push_back(std::stod(f[0]));
+      val.ys.push_back(std::stod(f[3]));
+    }
+  }
+  SvgPlot plot;
+  plot.title = "strata train: loss";
+  plot.x_label = "step";
+  plot.y_label = "cross-entropy (nats/token)";
+  plot.add(std::move(train));
+  plot.add(std::move(val));
+  return plot.render();
 }
 
 int run_train(TrainArgs a) {
@@ -108,10 +138,13 @@ int run_train(TrainArgs a) {
     write_config(a.model, a.out + "/config.json");
   }
 
+  // The checkpoint is written last: it is the commit point --resume starts from, and the
+  // loss curve and model written before it are never behind it.
   auto save = [&] {
-    trainer.save_checkpoint(ckpt);
-    save_weights(trainer.weights(), a.out);
     write_file_atomic(a.out + "/loss.csv", csv);
+    write_file_atomic(a.out + "/loss.svg", loss_plot(csv));
+    save_weights(trainer.weights(), a.out);
+    trainer.save_checkpoint(ckpt);
   };
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);

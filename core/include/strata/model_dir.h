@@ -6,6 +6,7 @@
 #pragma once
 #include <string>
 
+#include "strata/safetensors.h"
 #include "strata/weights.h"
 
 namespace strata {
@@ -19,6 +20,6 @@ Weights load_weights(const std::string& dir);
 
 // Writes config.json and model.safetensors (F32, metadata {"format": "pt"}) into dir,
 // creating it if needed. Each file is written atomically; tokenizer.json is left alone.
-void save_weights(const Weights& w, const std::string& dir);
+void save_weights(const Weights& w, const std::string& dir, StorageType storage = StorageType::kF32);
 
 }  // namespace strata

@@ -59,7 +59,15 @@ struct NamedTensor {
 // bytes (as the reference implementation does, keeping the data section aligned).
 // Atomic: a temporary file renamed into place. Throws strata::Error on bad input
 // (duplicate name, data size not matching the shape) or I/O failure.
+// How tensors are stored: F32 exactly, or F16 (round to nearest even) to halve a file, e.g.
+// the default model in assets/ — inference then sees the F16 values widened back to float.
+enum class StorageType { kF32, kF16 };
+
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata = {});
+                       const std::map<std::string, std::string>& metadata = {},
+                       StorageType storage = StorageType::kF32);
+
+// IEEE half precision, round to nearest even; overflow goes to ±inf, NaN stays NaN.
+uint16_t float_to_half(float f);
 
 }  // namespace strata

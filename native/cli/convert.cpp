@@ -1,0 +1,33 @@
+// `strata convert`: copy a model directory, storing the weights as F32 or F16 (F16 halves
+// the file, e.g. for the default model in assets/).
+#include <cstdio>
+#include <filesystem>
+
+#include "commands.h"
+#include "strata/error.h"
+#include "strata/model_dir.h"
+#include "strata/tokenizer.h"
+
+namespace strata::cli {
+
+Subcommand add_convert(CLI::App& app) {
+  auto* cmd = app.add_subcommand("convert", "Copy a model directory with its weights stored as f32 or f16");
+  struct Args { std::string model, out, dtype = "f16"; };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "Model directory")->required();
+  cmd->add_option("--out", a->out, "Output model directory")->required();
+  cmd->add_option("--dtype", a->dtype, "f32 or f16")->check(CLI::IsMember({"f32", "f16"}))->capture_default_str();
+  return {cmd, [a] {
+            const Weights w = load_weights(a->model);
+            const Tokenizer tok = Tokenizer::load(a->model + "/tokenizer.json");
+            if (std::filesystem::equivalent(a->model, a->out))
+              throw Error("convert: --out must differ from --model");
+            save_weights(w, a->out, a->dtype == "f16" ? StorageType::kF16 : StorageType::kF32);
+            tok.save(a->out + "/tokenizer.json");
+            std::printf("%s: %lld parameters stored as %s\n", a->out.c_str(), (long long)w.config.parameter_count(),
+                        a->dtype.c_str());
+            return 0;
+          }};
+}
+
+}  // namespace strata::cli
