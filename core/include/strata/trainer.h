@@ -63,7 +63,10 @@ class Trainer {
   Trainer(std::shared_ptr<Weights> weights, std::vector<int32_t> train_tokens,
           std::vector<int32_t> validation_tokens, const TrainOptions& o);
 
-  StepStats step();
+  StepStats step();  // one AdamW step on the next random batch, at the scheduled lr
+  // One AdamW step on a given batch (B, T) at a given learning rate; step() uses it.
+  StepStats step_on(std::span<const int32_t> tokens, std::span<const int32_t> positions,
+                    std::span<const int32_t> targets, int B, int T, float lr);
   int64_t steps_done() const { return adam_.step_count(); }
   // Mean loss (nats) on `batches` fixed validation windows (the same windows every call).
   double validation_loss(int batches);

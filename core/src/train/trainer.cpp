@@ -119,12 +119,17 @@ void Trainer::draw_batch(const std::vector<int32_t>& source, uint64_t stream, in
 }
 
 StepStats Trainer::step() {
-  StepStats s;
   const int64_t step = adam_.step_count();
   draw_batch(train_, /*stream=*/0, step);
+  return step_on(tokens_, positions_, targets_, o_.batch_size, o_.seq_len, learning_rate(o_, step));
+}
+
+StepStats Trainer::step_on(std::span<const int32_t> tokens, std::span<const int32_t> positions,
+                           std::span<const int32_t> targets, int B, int T, float lr) {
+  StepStats s;
   std::fill(grads_.begin(), grads_.end(), 0.0f);
-  model_.forward_for_training(tokens_, positions_, o_.batch_size, o_.seq_len);
-  s.loss = backward_.loss_and_backward(model_, tokens_, positions_, targets_, grads_);
+  model_.forward_for_training(tokens, positions, B, T);
+  s.loss = backward_.loss_and_backward(model_, tokens, positions, targets, grads_);
   double norm2 = 0;
   for (float g : grads_) norm2 += double(g) * g;
   s.grad_norm = std::sqrt(norm2);
@@ -132,8 +137,8 @@ StepStats Trainer::step() {
     const float scale = float(o_.clip / (s.grad_norm + 1e-6));  // torch's clip_grad_norm_
     for (float& g : grads_) g *= scale;
   }
-  s.lr = learning_rate(o_, step);
-  adam_.update(weights_->data, grads_, s.lr);
+  s.lr = lr;
+  adam_.update(weights_->data, grads_, lr);
   s.step = adam_.step_count();
   return s;
 }
