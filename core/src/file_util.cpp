@@ -6,7 +6,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "strata/error.h"
 
@@ -20,12 +19,15 @@ namespace strata {
 std::string read_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, expected a file");
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(path + ": read error");
-  return std::move(ss).str();
+  // One sized read: streaming through rdbuf() costs a call per byte (slow in WebAssembly).
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw Error(path + ": cannot determine the file size");
+  std::string bytes(size_t(size), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), size)) throw Error(path + ": read error");
+  return bytes;
 }
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {

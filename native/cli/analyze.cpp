@@ -38,7 +38,7 @@ extern "C" void on_analyze_signal(int) { g_interrupted = true; }
 
 struct AnalyzeArgs {
   std::string model, text, out, schedules = "sequential,hierarchical", by;
-  int budget = 256, batch = 16;
+  int budget = 256, batch = 64;
   int64_t targets = 100, stride = 0;
   double tolerance = 1e-2;
   bool with_empty = false, force = false;

@@ -25,7 +25,7 @@ struct SweepOptions {
   // Explicit target positions, strictly ascending, each in [budget, text length). When not
   // empty they replace `targets` and `stride` (e.g. every token of some chosen words).
   std::vector<int64_t> positions;
-  int batch = 16;         // targets per forward pass
+  int batch = 64;         // targets per forward pass: large batches amortise the per-call work of short contexts
   bool with_empty = false;  // prepend the unconditional (BOS-only) iteration
   int32_t bos_id = -1;
 };
