@@ -58,6 +58,14 @@ Weights load_weights(const std::string& dir) {
   return w;
 }
 
+LoadedModel load_model(const std::string& dir) {
+  LoadedModel m{std::make_shared<Weights>(load_weights(dir)), Tokenizer::load(join(dir, "tokenizer.json"))};
+  if (m.tokenizer.vocab_size() > m.weights->config.vocab_size)
+    throw Error(dir + ": tokenizer.json has " + std::to_string(m.tokenizer.vocab_size()) +
+                " tokens but the model's vocabulary is " + std::to_string(m.weights->config.vocab_size));
+  return m;
+}
+
 void save_weights(const Weights& w, const std::string& dir, StorageType storage) {
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -175,13 +175,8 @@ int run_analyze(AnalyzeArgs a) {
   }
 
   // 2. Model and text.
-  auto weights = std::make_shared<Weights>(load_weights(a.model));
-  const Tokenizer tok = Tokenizer::load(a.model + "/tokenizer.json");
-  if (tok.vocab_size() != weights->config.vocab_size)
-    throw Error(a.model + ": the tokenizer has " + std::to_string(tok.vocab_size()) + " tokens but the model " +
-                std::to_string(weights->config.vocab_size));
-  const std::string text = read_file(a.text);
-  if (text.empty()) throw Error(a.text + ": the text is empty");
+  const auto [weights, tok] = load_model(a.model);
+  const std::string text = read_text(a.text);
   const std::vector<int32_t> tokens = tok.encode(text);
   const int context = weights->config.max_position_embeddings;
   for (const auto& s : schedules) validate_budget(*s, a.budget, context, a.budget);

@@ -7,6 +7,9 @@
 namespace strata::cli {
 
 // Each registers its subcommand and returns it with the code to run when it is chosen.
+// A text file's bytes; an empty file is refused with an error naming it.
+std::string read_text(const std::string& path);
+
 struct Subcommand {
   CLI::App* app;
   std::function<int()> run;

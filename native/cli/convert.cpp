@@ -18,8 +18,8 @@ Subcommand add_convert(CLI::App& app) {
   cmd->add_option("--out", a->out, "Output model directory")->required();
   cmd->add_option("--dtype", a->dtype, "f32 or f16")->check(CLI::IsMember({"f32", "f16"}))->capture_default_str();
   return {cmd, [a] {
-            const Weights w = load_weights(a->model);
-            const Tokenizer tok = Tokenizer::load(a->model + "/tokenizer.json");
+            const auto [weights, tok] = load_model(a->model);
+            const Weights& w = *weights;
             if (std::filesystem::equivalent(a->model, a->out))
               throw Error("convert: --out must differ from --model");
             save_weights(w, a->out, a->dtype == "f16" ? StorageType::kF16 : StorageType::kF32);

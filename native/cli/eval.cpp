@@ -20,10 +20,8 @@ Subcommand add_eval(CLI::App& app) {
   cmd->add_option("--context", a->context, "Window length (default: the model's context)");
   cmd->add_flag("--json", a->json, "Print the result as JSON");
   return {cmd, [a] {
-            auto weights = std::make_shared<Weights>(load_weights(a->model));
-            const Tokenizer tok = Tokenizer::load(a->model + "/tokenizer.json");
-            const std::string text = read_file(a->text);
-            if (text.empty()) throw Error(a->text + ": the text is empty");
+            const auto [weights, tok] = load_model(a->model);
+            const std::string text = read_text(a->text);
             const auto tokens = tok.encode(text);
             Transformer model(weights);
             const int context = a->context > 0 ? a->context : weights->config.max_position_embeddings;

@@ -24,10 +24,8 @@ Subcommand add_infer(CLI::App& app) {
   cmd->add_option("--top-k", a->top_k, "Predictions to show per iteration")->capture_default_str();
   cmd->add_flag("--json", a->json, "Print JSON");
   return {cmd, [a] {
-            auto weights = std::make_shared<Weights>(load_weights(a->model));
-            const Tokenizer tok = Tokenizer::load(a->model + "/tokenizer.json");
-            const std::string text = read_file(a->text);
-            if (text.empty()) throw Error(a->text + ": the text is empty");
+            const auto [weights, tok] = load_model(a->model);
+            const std::string text = read_text(a->text);
             const auto tokens = tok.encode(text);
             const int64_t target = a->target >= 0 ? a->target : int64_t(tokens.size()) - 1;
             int budget = a->budget;

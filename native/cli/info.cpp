@@ -15,8 +15,8 @@ Subcommand add_info(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   cmd->add_option("--model", *dir, "Model directory")->required();
   return {cmd, [dir] {
-    const Weights w = load_weights(*dir);
-    const Tokenizer tok = Tokenizer::load(*dir + "/tokenizer.json");
+    const auto [weights, tok] = load_model(*dir);
+    const Weights& w = *weights;
     std::printf("%s\n", config_to_json(w.config).dump(2).c_str());
     std::printf("parameters: %lld\n", (long long)w.config.parameter_count());
     std::printf("tokenizer: %d tokens (%d merges%s)\n", tok.vocab_size(), tok.merge_count(),

@@ -7,6 +7,17 @@
 
 #include "commands.h"
 #include "strata/error.h"
+#include "strata/file_util.h"
+
+namespace strata::cli {
+
+std::string read_text(const std::string& path) {
+  std::string text = read_file(path);
+  if (text.empty()) throw Error(path + ": the text is empty");
+  return text;
+}
+
+}  // namespace strata::cli
 
 int main(int argc, char** argv) {
   CLI::App app{"strata: one transformer, many inference schedules"};

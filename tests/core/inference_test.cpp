@@ -11,26 +11,15 @@
 
 #include "strata/error.h"
 
+#include "tiny_model.h"
+
 namespace strata {
 namespace {
 
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.vocab_size = 64;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 32;
-  return c;
-}
+ModelConfig tiny_config() { return testing_models::tiny_config(64); }
 
 std::shared_ptr<Weights> random_weights(uint64_t seed) {
-  auto w = std::make_shared<Weights>(tiny_config());
-  w->init_random(seed, 0.3f);
-  return w;
+  return testing_models::random_weights(tiny_config(), seed);
 }
 
 // Every logit is 0 whatever the context: the final norm's weight is zero (llama-style

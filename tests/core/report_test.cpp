@@ -11,23 +11,14 @@
 
 #include "strata/error.h"
 
+#include "tiny_model.h"
+
 namespace strata {
 namespace {
 
 using json = nlohmann::json;
 
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.vocab_size = 40;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 32;
-  return c;
-}
+ModelConfig tiny_config() { return testing_models::tiny_config(40); }
 
 std::vector<int32_t> random_tokens(int n, int vocab, uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -6,7 +6,10 @@
 #pragma once
 #include <string>
 
+#include <memory>
+
 #include "strata/safetensors.h"
+#include "strata/tokenizer.h"
 #include "strata/weights.h"
 
 namespace strata {
@@ -20,6 +23,13 @@ Weights load_weights(const std::string& dir);
 
 // Writes config.json and model.safetensors (F32, metadata {"format": "pt"}) into dir,
 // creating it if needed. Each file is written atomically; tokenizer.json is left alone.
+// A whole model directory: its weights and its tokenizer, checked to agree on the vocabulary.
+struct LoadedModel {
+  std::shared_ptr<Weights> weights;
+  Tokenizer tokenizer;
+};
+LoadedModel load_model(const std::string& dir);
+
 void save_weights(const Weights& w, const std::string& dir, StorageType storage = StorageType::kF32);
 
 }  // namespace strata
