@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-text="" budget=256 targets=48 serve=1 port=${STRATA_PORT:-8080}
+text="" budget=256 targets=16 serve=1 port=${STRATA_PORT:-8080}
 while [[ $# -gt 0 ]]; do
   case $1 in
     --text) text=$2; shift 2 ;;
