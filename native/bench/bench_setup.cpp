@@ -1,0 +1,68 @@
+// Shared inputs of the benchmarks and the program's main(): strata's own flags
+// (--model, --text) are taken out of argv before Google Benchmark parses the rest.
+#include "bench_setup.h"
+
+#include <benchmark/benchmark.h>
+#include <cblas.h>
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "strata/error.h"
+#include "strata/file_util.h"
+#include "strata/ops.h"
+
+namespace strata::bench {
+
+Inputs& inputs() {
+  static Inputs in{STRATA_SOURCE_DIR "/assets/model", STRATA_SOURCE_DIR "/../shared/data/sherlock/adventures.txt"};
+  return in;
+}
+
+const LoadedModel& default_model() {
+  static const LoadedModel model = load_model(inputs().model_dir);
+  return model;
+}
+
+const std::vector<int32_t>& text_tokens() {
+  static const std::vector<int32_t> tokens = default_model().tokenizer.encode(read_file(inputs().text_path));
+  return tokens;
+}
+
+void set_threads(int n) {
+  omp_set_num_threads(n);
+  openblas_set_num_threads(n);
+  Eigen::setNbThreads(n);
+}
+
+}  // namespace strata::bench
+
+int main(int argc, char** argv) {
+  using strata::bench::inputs;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--model=", 8) == 0) inputs().model_dir = argv[i] + 8;
+    else if (std::strncmp(argv[i], "--text=", 7) == 0) inputs().text_path = argv[i] + 7;
+    else argv[kept++] = argv[i];
+  }
+  argc = kept;
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  try {  // fail before the first benchmark, with the file's name, rather than inside one
+    strata::bench::text_tokens();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "strata-bench: %s\n(pass --model=DIR and --text=FILE)\n", e.what());
+    return 1;
+  }
+  benchmark::AddCustomContext("strata_simd_target", strata::ops::simd_target());
+  benchmark::AddCustomContext("openblas_core", openblas_get_corename());
+  benchmark::AddCustomContext("openblas_config", openblas_get_config());
+  benchmark::AddCustomContext("hardware_threads", std::to_string(std::thread::hardware_concurrency()));
+  benchmark::AddCustomContext("model", inputs().model_dir);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,27 @@
+// What every strata-bench benchmark shares: where the default model and the text are,
+// the model loaded once, and one switch for the thread count of all three thread pools
+// (strata's OpenMP, OpenBLAS's own, Eigen's), so a "threads" argument means the same
+// thing for every library in a row of the table.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "strata/model_dir.h"
+
+namespace strata::bench {
+
+struct Inputs {
+  std::string model_dir;  // --model=DIR, default assets/model of the source tree
+  std::string text_path;  // --text=FILE, default ../shared/data/sherlock/adventures.txt
+};
+Inputs& inputs();
+
+// The model in inputs().model_dir and the text's tokens, loaded on first use.
+const LoadedModel& default_model();
+const std::vector<int32_t>& text_tokens();
+
+// Sets the threads strata (OpenMP), OpenBLAS and Eigen may use.
+void set_threads(int n);
+
+}  // namespace strata::bench

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Regenerates the README's benchmark table: builds strata-bench, runs it (JSON), runs the
+# PyTorch peer on the same model and thread counts (OPENBLAS_CORETYPE unset and =Haswell),
+# and writes the side-by-side table with ratios.
+#   scripts/bench.sh [--quick]      (--quick: shorter minimum times, noisier figures)
+# Output in build/bench/: strata.json, torch.json, results.md. Takes ~10 minutes; run it
+# on an otherwise idle machine (the figures are ratios measured in one run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+min_time=0.5
+[[ ${1:-} == --quick ]] && min_time=0.1
+
+bash scripts/setup.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j2 --target strata_bench
+mkdir -p build/bench
+echo "== strata-bench (build/bench/strata.json)"
+build/bin/strata-bench --benchmark_min_time="$min_time" \
+  --benchmark_out=build/bench/strata.json --benchmark_out_format=json
+echo "== PyTorch peer (build/bench/torch.json)"
+/usr/bin/python3 native/bench/peer_torch.py run --model assets/model --threads 1,2 --out build/bench/torch.json
+/usr/bin/python3 native/bench/peer_torch.py table --strata build/bench/strata.json --torch build/bench/torch.json \
+  > build/bench/results.md
+cat build/bench/results.md
+echo "== table in build/bench/results.md"
