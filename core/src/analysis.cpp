@@ -154,7 +154,7 @@ PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys
 
   // The error over β can have several local minima; a grid finds the right basin, golden
   // section then polishes inside it.
-  constexpr double kBetaMax = 5.0;
+  constexpr double kBetaMax = kPowerLawBetaMax;
   constexpr int kGrid = 500;
   constexpr double kStep = kBetaMax / kGrid;
   int best = 0;
@@ -192,6 +192,7 @@ PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys
   out.c = fit.c;
   out.r2 = ss_tot > 0 ? 1.0 - fit.sse / ss_tot : 1.0;
   out.points = int(xs.size());
+  out.beta_at_bound = beta < kPowerLawBoundTolerance || beta > kBetaMax - kPowerLawBoundTolerance;
   return out;
 }
 

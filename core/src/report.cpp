@@ -78,6 +78,10 @@ ojson fit_json(const std::vector<double>& curve, const std::vector<int>& ns) {
   }
   const PowerLawFit f = fit_power_law(xs, ys);
   j["a"] = num(f.a), j["beta"] = num(f.beta), j["c"] = num(f.c), j["r2"] = num(f.r2);
+  j["beta_at_bound"] = f.beta_at_bound;
+  if (f.beta_at_bound)
+    j["note"] = f.beta < 1.0 ? "beta at its lower bound 0: the best fit is c - k ln n, not a power law; a and c are not meaningful"
+                             : "beta at its upper bound: the curve drops faster than any power law searched; a and c are not meaningful";
   return j;
 }
 
@@ -475,7 +479,8 @@ std::string make_report_html(const ojson& s) {
       const ojson& f = power[name];
       h += "<li>" + std::string(name) + " power law S(n) = a&middot;n<sup>&minus;&beta;</sup> + c at n = 1, 2, 4, &hellip;, L: a = " +
            fmt("%.3f", get(f, "a")) + ", &beta; = " + fmt("%.3f", get(f, "beta")) + ", c = " + fmt("%.3f", get(f, "c")) +
-           " bits, R&sup2; = " + fmt("%.3f", get(f, "r2")) + (f.value("flat", false) ? " (a flat curve)" : "") + "</li>\n";
+           " bits, R&sup2; = " + fmt("%.3f", get(f, "r2")) + (f.value("flat", false) ? " (a flat curve)" : "") +
+           (f.value("beta_at_bound", false) ? " <b>(" + esc(f.value("note", "")) + ")</b>" : "") + "</li>\n";
     };
     // At n = 1, 2, 4, … both schedules ran the very same model calls, so their fits agree.
     const bool same_fit = power.contains("sequential") && power.contains("hierarchical") &&
@@ -704,13 +709,16 @@ std::string make_report_html(const ojson& s) {
     h += "<h2>Power-law fits</h2>\n<table><tr><th>schedule</th><th>points</th><th>a</th><th>&beta;</th><th>c (bits)</th><th>R&sup2;</th></tr>\n";
     auto fit_row = [&](const std::string& name, const ojson& f) {
       h += "<tr><td>" + esc(name) + "</td><td>" + fmt("%.0f", get(f, "points")) + "</td><td>" + fmt("%.4f", get(f, "a")) + "</td><td>" +
-           fmt("%.4f", get(f, "beta")) + "</td><td>" + fmt("%.4f", get(f, "c")) + "</td><td>" + fmt("%.4f", get(f, "r2")) + "</td></tr>\n";
+           fmt("%.4f", get(f, "beta")) + (f.value("beta_at_bound", false) ? " (at bound)" : "") + "</td><td>" + fmt("%.4f", get(f, "c")) +
+           "</td><td>" + fmt("%.4f", get(f, "r2")) + "</td></tr>\n";
     };
     for (auto it = power.begin(); it != power.end(); ++it) fit_row(it.key() + " (n = 1, 2, 4, …)", it.value());
     const ojson& all = s.at("power_law_all_points");
     for (auto it = all.begin(); it != all.end(); ++it) fit_row(it.key() + " (all n)", it.value());
     h += "</table>\n<p>The fits use the mean curve over targets, not single targets. A flat curve is reported as a = 0, &beta; = 0, "
-         "c = its value, R&sup2; = 1; fewer than 3 points give no fit.</p>\n";
+         "c = its value, R&sup2; = 1; fewer than 3 points give no fit. &beta; <i>at bound</i> means the best fit sits at an end of "
+         "the searched range [0, 5]: at &beta; &rarr; 0 it is c &minus; k&middot;ln n, the values of a and c are then artefacts "
+         "of that limit, and the curve is not a power law (often too few targets for a smooth mean).</p>\n";
 
     h += "<h2>Compute</h2>\n<table><tr><th>schedule</th><th>iterations</th><th>token-forwards per target</th><th>token-forwards</th>"
          "<th>GFLOPs</th><th>seconds</th><th>token-forwards/s</th><th>final mean (bits)</th><th>rank at L</th></tr>\n";

@@ -313,8 +313,9 @@ int run_analyze(AnalyzeArgs a) {
                 agg ? ", words.csv" : "");
     for (const auto& [name, fit] : summary["power_law"].items())
       if (fit["r2"].is_number())
-        std::printf("  %-13s power law a=%.3f beta=%.3f c=%.3f R2=%.3f (n = 1, 2, 4, ...)\n", name.c_str(),
-                    fit["a"].get<double>(), fit["beta"].get<double>(), fit["c"].get<double>(), fit["r2"].get<double>());
+        std::printf("  %-13s power law a=%.3f beta=%.3f c=%.3f R2=%.3f (n = 1, 2, 4, ...)%s\n", name.c_str(),
+                    fit["a"].get<double>(), fit["beta"].get<double>(), fit["c"].get<double>(), fit["r2"].get<double>(),
+                    fit.value("beta_at_bound", false) ? ("\n                " + fit.value("note", std::string())).c_str() : "");
     if (summary["final_gap_bits"].is_number())
       std::printf("  final gap (sequential vs hierarchical at L): %.3g bits\n", summary["final_gap_bits"].get<double>());
     const auto& rank = summary["rank"];

@@ -77,6 +77,22 @@ TEST(AnalysisTest, PowerLawWithNoise) {
   }
 }
 
+TEST(AnalysisTest, PowerLawFlagsTheLogarithmicLimit) {
+  // A curve that falls like −ln n is the β → 0 limit of a·n^(−β) + c: the fit traces it
+  // (R² near 1) with huge, opposite a and c, and must say so rather than report them.
+  std::vector<double> xs, ys;
+  for (int n = 1; n <= 256; n *= 2) xs.push_back(n), ys.push_back(6.0 - 0.4 * std::log(double(n)));
+  const PowerLawFit log_curve = fit_power_law(xs, ys);
+  EXPECT_TRUE(log_curve.beta_at_bound);
+  EXPECT_LT(log_curve.beta, kPowerLawBoundTolerance);
+  EXPECT_GT(log_curve.r2, 0.999);
+  EXPECT_GT(std::abs(log_curve.a), 100.0);
+  // Genuine power laws, slow or fast, are not flagged.
+  EXPECT_FALSE(fit_power_law(xs, power_curve(xs, 3.0, 0.7, 1.3)).beta_at_bound);
+  EXPECT_FALSE(fit_power_law(xs, power_curve(xs, 1.0, 0.15, 0.0)).beta_at_bound);
+  EXPECT_FALSE(fit_power_law(xs, power_curve(xs, 2.0, 4.2, 1.0)).beta_at_bound);
+}
+
 TEST(AnalysisTest, PowerLawConstantAndErrors) {
   const PowerLawFit flat = fit_power_law(std::vector<double>{1, 2, 4, 8}, std::vector<double>{2, 2, 2, 2});
   EXPECT_NEAR(flat(1), 2.0, 1e-12);

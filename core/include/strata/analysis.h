@@ -45,16 +45,24 @@ std::vector<double> staircase(std::span<const int> level_lengths, std::span<cons
 
 // --- Power law -------------------------------------------------------------------------
 
+constexpr double kPowerLawBetaMax = 5.0;
+constexpr double kPowerLawBoundTolerance = 1e-3;
+
 struct PowerLawFit {
   double a = 0, beta = 0, c = 0;
   double r2 = 0;        // 1 − SS_res / SS_tot (1 when the data are constant and fitted exactly)
   int points = 0;       // how many (x, y) pairs were fitted
+  // The best β lies at an end of the searched range [0, 5]. At β → 0 the least-squares
+  // curve is c − k·ln n with a → ∓∞ and c → ±∞: the fitted values still trace the data
+  // (R² is meaningful) but a and c are not, and the curve is not a power law.
+  bool beta_at_bound = false;
   double operator()(double n) const;  // a·n^(−β) + c
 };
 
 // Least squares for y = a·x^(−β) + c, β in [0, 5]. For fixed β the model is linear in
 // (a, c), so the fit is a one-dimensional search over β (grid, then golden section)
 // with the exact (a, c) at each β. Needs >= 3 pairs, x > 0, two distinct x, finite values.
+// Sets beta_at_bound when β ends within kPowerLawBoundTolerance of 0 or 5.
 PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys);
 
 // Fit a curve (indexed by n) at the lengths `ns`, or at every n >= 1 when ns is empty.
