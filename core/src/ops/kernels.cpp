@@ -90,8 +90,14 @@ HWY_NOINLINE void MatmulBlock(float* y, const float* x, const float* w, int m0, 
 // ---------------------------------------------------------------------------------------
 // matmul_nn: c(M,N) = a(M,K) · b(K,N), b row-major. The backward pass's two products
 // (dx = dy·w and dw = dyᵀ·x) both have this form once a may be read with any strides, so
-// neither needs a transposed copy. Each step of the K loop broadcasts kR values of a and
-// loads kV vectors of b: kR·kV FMAs from kR + kV loads, with no horizontal sums.
+// neither needs a transposed copy; the forward's y = x·wᵀ takes it too once wᵀ is packed
+// (see matmul below). Each step of the K loop broadcasts kR values of a and loads kV
+// vectors of b: kR·kV FMAs from kR + kV loads, with no horizontal sums. The tile fills
+// the register file: 6 rows × 4 vectors = 24 accumulators of the 32 AVX-512 registers,
+// 6 × 2 = 12 of the 16 elsewhere.
+
+constexpr int kNNRows = 6;
+constexpr int kNNVectors = HWY_MAX_BYTES >= 64 ? 4 : 2;
 
 template <int kR, int kV>
 HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, size_t rs, size_t cs,
@@ -120,7 +126,10 @@ HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, size_t rs, size_t cs,
 template <int kV>
 HWY_INLINE void MatmulNNTileRows(int rows, const float* a, size_t rs, size_t cs, const float* b,
                                  int ldb, float* c, int ldc, int K, bool accumulate) {
+  static_assert(kNNRows == 6, "one case per row count up to kNNRows");
   switch (rows) {
+    case 6: return MatmulNNTile<6, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
+    case 5: return MatmulNNTile<5, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
     case 4: return MatmulNNTile<4, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
     case 3: return MatmulNNTile<3, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
     case 2: return MatmulNNTile<2, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
@@ -129,23 +138,23 @@ HWY_INLINE void MatmulNNTileRows(int rows, const float* a, size_t rs, size_t cs,
 }
 
 // The K loop is split into slices so that the slice of b a tile streams (kSliceK rows of
-// one 64-column block: 32 KB) stays in L1 while every row tile of a passes over it.
+// one 64-column block: 16 KB) stays in L1 while every row tile of a passes over it.
 HWY_NOINLINE void MatmulNNBlock(float* c, const float* a, size_t rs, size_t cs, const float* b,
                                 int m0, int m1, int n0, int n1, int N, int K, bool accumulate) {
-  constexpr int kSliceK = 128;
+  constexpr int kSliceK = 64;
   const D d;
   const int lanes = int(hn::Lanes(d));
   for (int p0 = 0; p0 < K; p0 += kSliceK) {
     const int slice = std::min(kSliceK, K - p0);
     const bool acc = accumulate || p0 > 0;
     const float* bs = b + size_t(p0) * N;
-    for (int i = m0; i < m1; i += 4) {
-      const int rows = std::min(4, m1 - i);
+    for (int i = m0; i < m1; i += kNNRows) {
+      const int rows = std::min(kNNRows, m1 - i);
       const float* ai = a + size_t(i) * rs + size_t(p0) * cs;
       float* ci = c + size_t(i) * N;
       int j = n0;
-      for (; j + 2 * lanes <= n1; j += 2 * lanes)
-        MatmulNNTileRows<2>(rows, ai, rs, cs, bs + j, N, ci + j, N, slice, acc);
+      for (; j + kNNVectors * lanes <= n1; j += kNNVectors * lanes)
+        MatmulNNTileRows<kNNVectors>(rows, ai, rs, cs, bs + j, N, ci + j, N, slice, acc);
       for (; j + lanes <= n1; j += lanes)
         MatmulNNTileRows<1>(rows, ai, rs, cs, bs + j, N, ci + j, N, slice, acc);
       for (; j < n1; ++j)  // columns left over from the vector width
@@ -408,10 +417,26 @@ namespace {
 constexpr int64_t kParallelWork = 1 << 15;
 }  // namespace
 
+// With enough rows the product runs as c = x·(wᵀ) on the broadcast kernel of matmul_nn,
+// which has no horizontal sums: packing wᵀ costs N·K copies against M·N·K multiply-adds.
+// Fewer rows (decoding, short contexts) keep the dot-product kernel, which reads w as is.
+constexpr int kPackRows = 32;
+
 void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate) {
   constexpr int kBlockM = 64, kBlockN = 64;
   const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
   const int64_t work = int64_t(M) * N * K;
+  if (M >= kPackRows) {
+    thread_local std::vector<float> packed;  // wᵀ (K, N), reused across calls
+    if (packed.size() < size_t(K) * N) packed.resize(size_t(K) * N);
+    float* wt = packed.data();
+#pragma omp parallel for schedule(static) if (work > kParallelWork)
+    for (int bn = 0; bn < blocks_n; ++bn)
+      for (int j = bn * kBlockN; j < std::min(N, (bn + 1) * kBlockN); ++j)
+        for (int p = 0; p < K; ++p) wt[size_t(p) * N + j] = w[size_t(j) * K + p];
+    matmul_nn(y, x, size_t(K), 1, wt, M, N, K, accumulate);
+    return;
+  }
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
   for (int bm = 0; bm < blocks_m; ++bm)
     for (int bn = 0; bn < blocks_n; ++bn)
@@ -422,7 +447,7 @@ void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool 
 
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
                int M, int N, int K, bool accumulate) {
-  constexpr int kBlockM = 64, kBlockN = 64;  // multiples of 2 vectors on every target
+  constexpr int kBlockM = 48, kBlockN = 64;  // 8 row tiles; 64 columns = whole tiles on every target
   const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
   const int64_t work = int64_t(M) * N * K;
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
