@@ -5,6 +5,7 @@
 // loss curve.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -51,6 +52,20 @@ std::string loss_rows_until(const std::string& path, int64_t step) {
     if (std::stoll(line.substr(0, line.find(','))) <= step) kept += line + "\n";
   }
   return kept;
+}
+
+// The last validation loss recorded in loss.csv rows, NaN if none: a resumed run shows it
+// until its own first evaluation.
+double last_validation_loss(const std::string& csv) {
+  double val = NAN;
+  std::istringstream in(csv);
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> f;
+    std::istringstream fields(line);
+    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+    if (line.rfind("step,", 0) != 0 && f.size() >= 4 && !f[3].empty()) val = std::stod(f[3]);
+  }
+  return val;
 }
 
 // The loss curve of loss.csv as an SVG plot: training loss every step, validation loss
@@ -152,7 +167,7 @@ int run_train(TrainArgs a) {
   bar.set_start(trainer.steps_done());
   const int64_t tokens_per_step = int64_t(a.opt.batch_size) * a.opt.seq_len;
   const int64_t first = trainer.steps_done();
-  double val = NAN, loss_avg = 0;
+  double val = last_validation_loss(csv), loss_avg = 0;
   while (trainer.steps_done() < a.opt.steps) {
     const StepStats s = trainer.step();
     loss_avg = s.step == first + 1 ? s.loss : 0.9 * loss_avg + 0.1 * s.loss;
@@ -166,7 +181,8 @@ int run_train(TrainArgs a) {
     row << ',' << tps << ',' << elapsed << '\n';
     csv += row.str();
     char status[128];
-    std::snprintf(status, sizeof status, "loss %.3f val %.3f", loss_avg, val);
+    if (std::isnan(val)) std::snprintf(status, sizeof status, "loss %.3f val -", loss_avg);
+    else std::snprintf(status, sizeof status, "loss %.3f val %.3f", loss_avg, val);
     bar.update(s.step, status, double(s.step - first) * tokens_per_step);
     if (s.step % a.checkpoint_every == 0 || last) save();
     if (g_interrupted) {

@@ -99,10 +99,25 @@ HWY_NOINLINE void MatmulBlock(float* y, const float* x, const float* w, int m0, 
 constexpr int kNNRows = 6;
 constexpr int kNNVectors = HWY_MAX_BYTES >= 64 ? 4 : 2;
 
-template <int kR, int kV>
-HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, size_t rs, size_t cs,
-                             const float* HWY_RESTRICT b, int ldb, float* HWY_RESTRICT c, int ldc,
-                             int K, bool accumulate) {
+// Where element (r, p) of a tile of a lives. The two layouts the passes use get their
+// stride-1 direction at compile time, so the K loop advances one pointer instead of
+// recomputing kR addresses (integer work that would compete with the FMAs for ports).
+struct ARows {  // a row-major: x, dy
+  size_t rs;
+  HWY_INLINE size_t at(int r, int p) const { return size_t(r) * rs + size_t(p); }
+};
+struct AColumns {  // a read transposed: dyᵀ in dw += dyᵀ·x
+  size_t cs;
+  HWY_INLINE size_t at(int r, int p) const { return size_t(p) * cs + size_t(r); }
+};
+struct AStrided {
+  size_t rs, cs;
+  HWY_INLINE size_t at(int r, int p) const { return size_t(r) * rs + size_t(p) * cs; }
+};
+
+template <int kR, int kV, class A>
+HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, A layout, const float* HWY_RESTRICT b,
+                             int ldb, float* HWY_RESTRICT c, int ldc, int K, bool accumulate) {
   const D d;
   const size_t lanes = hn::Lanes(d);
   V acc[kR][kV];
@@ -112,7 +127,7 @@ HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, size_t rs, size_t cs,
     V bv[kV];
     for (int v = 0; v < kV; ++v) bv[v] = hn::LoadU(d, b + size_t(p) * ldb + v * lanes);
     for (int r = 0; r < kR; ++r) {
-      const V av = hn::Set(d, a[r * rs + p * cs]);
+      const V av = hn::Set(d, a[layout.at(r, p)]);
       for (int v = 0; v < kV; ++v) acc[r][v] = hn::MulAdd(av, bv[v], acc[r][v]);
     }
   }
@@ -123,49 +138,59 @@ HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, size_t rs, size_t cs,
     }
 }
 
-template <int kV>
-HWY_INLINE void MatmulNNTileRows(int rows, const float* a, size_t rs, size_t cs, const float* b,
-                                 int ldb, float* c, int ldc, int K, bool accumulate) {
+template <int kV, class A>
+HWY_INLINE void MatmulNNTileRows(int rows, const float* a, A layout, const float* b, int ldb, float* c,
+                                 int ldc, int K, bool accumulate) {
   static_assert(kNNRows == 6, "one case per row count up to kNNRows");
   switch (rows) {
-    case 6: return MatmulNNTile<6, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
-    case 5: return MatmulNNTile<5, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
-    case 4: return MatmulNNTile<4, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
-    case 3: return MatmulNNTile<3, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
-    case 2: return MatmulNNTile<2, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
-    default: return MatmulNNTile<1, kV>(a, rs, cs, b, ldb, c, ldc, K, accumulate);
+    case 6: return MatmulNNTile<6, kV>(a, layout, b, ldb, c, ldc, K, accumulate);
+    case 5: return MatmulNNTile<5, kV>(a, layout, b, ldb, c, ldc, K, accumulate);
+    case 4: return MatmulNNTile<4, kV>(a, layout, b, ldb, c, ldc, K, accumulate);
+    case 3: return MatmulNNTile<3, kV>(a, layout, b, ldb, c, ldc, K, accumulate);
+    case 2: return MatmulNNTile<2, kV>(a, layout, b, ldb, c, ldc, K, accumulate);
+    default: return MatmulNNTile<1, kV>(a, layout, b, ldb, c, ldc, K, accumulate);
   }
 }
 
-// The K loop is split into slices so that the slice of b a tile streams (kSliceK rows of
-// one 64-column block: 16 KB) stays in L1 while every row tile of a passes over it.
-HWY_NOINLINE void MatmulNNBlock(float* c, const float* a, size_t rs, size_t cs, const float* b,
-                                int m0, int m1, int n0, int n1, int N, int K, bool accumulate) {
+// One block of c: rows [m0, m1), `cols` columns starting where c and b point; b's rows
+// are ldb apart (N for b as given, the panel width for a packed panel). The K loop is
+// split into slices so that the slice of b a tile streams (kSliceK rows of 64 columns:
+// 16 KB) stays in L1 while every row tile of a passes over it.
+template <class A>
+HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, const float* b, int ldb,
+                                int m0, int m1, int cols, int K, bool accumulate) {
   constexpr int kSliceK = 64;
   const D d;
   const int lanes = int(hn::Lanes(d));
   for (int p0 = 0; p0 < K; p0 += kSliceK) {
     const int slice = std::min(kSliceK, K - p0);
     const bool acc = accumulate || p0 > 0;
-    const float* bs = b + size_t(p0) * N;
+    const float* bs = b + size_t(p0) * ldb;
     for (int i = m0; i < m1; i += kNNRows) {
       const int rows = std::min(kNNRows, m1 - i);
-      const float* ai = a + size_t(i) * rs + size_t(p0) * cs;
-      float* ci = c + size_t(i) * N;
-      int j = n0;
-      for (; j + kNNVectors * lanes <= n1; j += kNNVectors * lanes)
-        MatmulNNTileRows<kNNVectors>(rows, ai, rs, cs, bs + j, N, ci + j, N, slice, acc);
-      for (; j + lanes <= n1; j += lanes)
-        MatmulNNTileRows<1>(rows, ai, rs, cs, bs + j, N, ci + j, N, slice, acc);
-      for (; j < n1; ++j)  // columns left over from the vector width
+      const float* ai = a + layout.at(i, p0);
+      float* ci = c + size_t(i) * ldc;
+      int j = 0;
+      for (; j + kNNVectors * lanes <= cols; j += kNNVectors * lanes)
+        MatmulNNTileRows<kNNVectors>(rows, ai, layout, bs + j, ldb, ci + j, ldc, slice, acc);
+      for (; j + lanes <= cols; j += lanes)
+        MatmulNNTileRows<1>(rows, ai, layout, bs + j, ldb, ci + j, ldc, slice, acc);
+      for (; j < cols; ++j)  // columns left over from the vector width
         for (int r = 0; r < rows; ++r) {
           float sum = 0;
-          for (int p = 0; p < slice; ++p) sum += ai[r * rs + p * cs] * bs[size_t(p) * N + j];
-          float& out = ci[size_t(r) * N + j];
+          for (int p = 0; p < slice; ++p) sum += ai[layout.at(r, p)] * bs[size_t(p) * ldb + j];
+          float& out = ci[size_t(r) * ldc + j];
           out = acc ? out + sum : sum;
         }
     }
   }
+}
+
+HWY_NOINLINE void MatmulNNBlock(float* c, int ldc, const float* a, size_t rs, size_t cs, const float* b,
+                                int ldb, int m0, int m1, int cols, int K, bool accumulate) {
+  if (cs == 1) return MatmulNNBlockIn(c, ldc, a, ARows{rs}, b, ldb, m0, m1, cols, K, accumulate);
+  if (rs == 1) return MatmulNNBlockIn(c, ldc, a, AColumns{cs}, b, ldb, m0, m1, cols, K, accumulate);
+  MatmulNNBlockIn(c, ldc, a, AStrided{rs, cs}, b, ldb, m0, m1, cols, K, accumulate);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -396,6 +421,7 @@ HWY_NOINLINE void AttentionBackwardGroup(float* dq, float* dk, float* dv, const 
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <utility>
 #include <vector>
 
 #include "strata/error.h"
@@ -415,28 +441,62 @@ HWY_EXPORT(AttentionBackwardGroup);
 namespace {
 // Below this many multiply-adds a parallel region costs more than it saves.
 constexpr int64_t kParallelWork = 1 << 15;
+
+// The broadcast kernel over blocks of kNNBlockM rows × kNNBlockN columns; panel(bn)
+// returns block bn's b (at its first column) and that b's row stride.
+constexpr int kNNBlockM = 48, kNNBlockN = 64;  // 8 row tiles; 64 columns = whole tiles on every target
+
+template <class Panel>
+void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel panel, int M, int N, int K,
+                      bool accumulate) {
+  const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
+  const int64_t work = int64_t(M) * N * K;
+#pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
+  for (int bm = 0; bm < blocks_m; ++bm)
+    for (int bn = 0; bn < blocks_n; ++bn) {
+      const auto [b, ldb] = panel(bn);
+      const int n0 = bn * kNNBlockN;
+      HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, N, a, rs, cs, b, ldb, bm * kNNBlockM,
+                                          std::min(M, (bm + 1) * kNNBlockM), std::min(kNNBlockN, N - n0), K,
+                                          accumulate);
+    }
+}
+
 }  // namespace
 
-// With enough rows the product runs as c = x·(wᵀ) on the broadcast kernel of matmul_nn,
-// which has no horizontal sums: packing wᵀ costs N·K copies against M·N·K multiply-adds.
-// Fewer rows (decoding, short contexts) keep the dot-product kernel, which reads w as is.
-constexpr int kPackRows = 32;
-
+// With enough rows the product runs as y = x·(wᵀ) on the broadcast kernel of matmul_nn,
+// which has no horizontal sums. wᵀ is packed in panels of kNNBlockN columns, each K×64
+// and contiguous: rows of wᵀ itself would be N floats apart, and at the model's N such
+// strides map a slice onto a few L1 sets that evict each other. Packing costs N·K copies
+// against M·N·K multiply-adds. Fewer rows (decoding, short contexts) keep the
+// dot-product kernel, which reads w as it is.
 void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate) {
-  constexpr int kBlockM = 64, kBlockN = 64;
-  const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
+  constexpr int kPackRows = 32;
   const int64_t work = int64_t(M) * N * K;
   if (M >= kPackRows) {
-    thread_local std::vector<float> packed;  // wᵀ (K, N), reused across calls
-    if (packed.size() < size_t(K) * N) packed.resize(size_t(K) * N);
+    thread_local std::vector<float> packed;  // panel bn: wᵀ[0:K, 64·bn : 64·bn+64], row-major
+    const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
+    const size_t panel_size = size_t(K) * kNNBlockN;
+    if (packed.size() < panel_size * blocks_n) packed.resize(panel_size * blocks_n);
     float* wt = packed.data();
+    constexpr int kSquare = 16;  // transposed in squares, reading and writing whole lines
 #pragma omp parallel for schedule(static) if (work > kParallelWork)
-    for (int bn = 0; bn < blocks_n; ++bn)
-      for (int j = bn * kBlockN; j < std::min(N, (bn + 1) * kBlockN); ++j)
-        for (int p = 0; p < K; ++p) wt[size_t(p) * N + j] = w[size_t(j) * K + p];
-    matmul_nn(y, x, size_t(K), 1, wt, M, N, K, accumulate);
+    for (int bn = 0; bn < blocks_n; ++bn) {
+      const int n0 = bn * kNNBlockN, cols = std::min(kNNBlockN, N - n0);
+      float* panel = wt + size_t(bn) * panel_size;
+      for (int p0 = 0; p0 < K; p0 += kSquare)
+        for (int j0 = 0; j0 < cols; j0 += kSquare)
+          for (int j = j0; j < std::min(cols, j0 + kSquare); ++j)
+            for (int p = p0; p < std::min(K, p0 + kSquare); ++p)
+              panel[size_t(p) * kNNBlockN + j] = w[size_t(n0 + j) * K + p];
+    }
+    matmul_nn_blocks(y, x, size_t(K), 1,
+                     [&](int bn) { return std::pair<const float*, int>(wt + size_t(bn) * panel_size, kNNBlockN); },
+                     M, N, K, accumulate);
     return;
   }
+  constexpr int kBlockM = 64, kBlockN = 64;
+  const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
   for (int bm = 0; bm < blocks_m; ++bm)
     for (int bn = 0; bn < blocks_n; ++bn)
@@ -447,15 +507,9 @@ void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool 
 
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
                int M, int N, int K, bool accumulate) {
-  constexpr int kBlockM = 48, kBlockN = 64;  // 8 row tiles; 64 columns = whole tiles on every target
-  const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
-  const int64_t work = int64_t(M) * N * K;
-#pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
-  for (int bm = 0; bm < blocks_m; ++bm)
-    for (int bn = 0; bn < blocks_n; ++bn)
-      HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c, a, a_row_stride, a_col_stride, b, bm * kBlockM,
-                                          std::min(M, (bm + 1) * kBlockM), bn * kBlockN,
-                                          std::min(N, (bn + 1) * kBlockN), N, K, accumulate);
+  matmul_nn_blocks(c, a, a_row_stride, a_col_stride,
+                   [&](int bn) { return std::pair<const float*, int>(b + size_t(bn) * kNNBlockN, N); }, M, N, K,
+                   accumulate);
 }
 
 void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
