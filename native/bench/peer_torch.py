@@ -77,7 +77,9 @@ def measure(args):
     out = {"threads": args.threads, "coretype_env": os.environ.get("OPENBLAS_CORETYPE", ""),
            "torch": torch.__version__, "forward_ms": {}, "forward_tokens_per_s": {}}
     try:
-        out["openblas_core"] = ctypes.CDLL("libopenblas.so.0").openblas_get_corename().decode()
+        corename = ctypes.CDLL("libopenblas.so.0").openblas_get_corename
+        corename.restype = ctypes.c_char_p
+        out["openblas_core"] = corename().decode()
     except (OSError, AttributeError) as e:
         out["openblas_core"] = "unknown (%s)" % e
     with torch.inference_mode():

@@ -462,38 +462,60 @@ void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel pane
     }
 }
 
+
+// Below this many rows, repacking b costs more than the kernel gains from it.
+constexpr int kPackRows = 32;
+
+// b(p, j) = src[p·sp + j·sj] (p < K, j < N) copied into column panels of kNNBlockN: panel
+// bn is K×64, row-major and contiguous. The kernel streams a 16 KB slice of one panel per
+// tile; read straight from a matrix whose rows are N or K floats apart, such slices map
+// onto a few L1 sets at the model's sizes and evict each other. Copied in 16×16 squares,
+// so reads and writes both stay within a few cache lines and pages.
+const float* pack_panels(const float* src, size_t sp, size_t sj, int K, int N, bool parallel) {
+  thread_local std::vector<float> packed;  // reused across calls
+  const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
+  const size_t panel_size = size_t(K) * kNNBlockN;
+  if (packed.size() < panel_size * blocks_n) packed.resize(panel_size * blocks_n);
+  float* dst = packed.data();
+  constexpr int kSquare = 16;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int bn = 0; bn < blocks_n; ++bn) {
+    const int n0 = bn * kNNBlockN, cols = std::min(kNNBlockN, N - n0);
+    float* panel = dst + size_t(bn) * panel_size;
+    for (int p0 = 0; p0 < K; p0 += kSquare)
+      for (int j0 = 0; j0 < cols; j0 += kSquare) {
+        const int p1 = std::min(K, p0 + kSquare), j1 = std::min(cols, j0 + kSquare);
+        if (sj == 1)
+          for (int p = p0; p < p1; ++p)
+            for (int j = j0; j < j1; ++j) panel[size_t(p) * kNNBlockN + j] = src[size_t(p) * sp + size_t(n0 + j)];
+        else
+          for (int j = j0; j < j1; ++j)
+            for (int p = p0; p < p1; ++p) panel[size_t(p) * kNNBlockN + j] = src[size_t(p) * sp + size_t(n0 + j) * sj];
+      }
+  }
+  return dst;
+}
+
+// The kernel on packed panels of b.
+void matmul_nn_packed(float* c, const float* a, size_t rs, size_t cs, const float* panels, int M, int N, int K,
+                      bool accumulate) {
+  const size_t panel_size = size_t(K) * kNNBlockN;
+  matmul_nn_blocks(c, a, rs, cs,
+                   [&](int bn) { return std::pair<const float*, int>(panels + size_t(bn) * panel_size, kNNBlockN); },
+                   M, N, K, accumulate);
+}
+
 }  // namespace
 
 // With enough rows the product runs as y = x·(wᵀ) on the broadcast kernel of matmul_nn,
-// which has no horizontal sums. wᵀ is packed in panels of kNNBlockN columns, each K×64
-// and contiguous: rows of wᵀ itself would be N floats apart, and at the model's N such
-// strides map a slice onto a few L1 sets that evict each other. Packing costs N·K copies
-// against M·N·K multiply-adds. Fewer rows (decoding, short contexts) keep the
-// dot-product kernel, which reads w as it is.
+// which has no horizontal sums, once wᵀ is packed (N·K copies against M·N·K
+// multiply-adds). Fewer rows (decoding, short contexts) keep the dot-product kernel,
+// which reads w as it is.
 void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate) {
-  constexpr int kPackRows = 32;
   const int64_t work = int64_t(M) * N * K;
   if (M >= kPackRows) {
-    thread_local std::vector<float> packed;  // panel bn: wᵀ[0:K, 64·bn : 64·bn+64], row-major
-    const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
-    const size_t panel_size = size_t(K) * kNNBlockN;
-    if (packed.size() < panel_size * blocks_n) packed.resize(panel_size * blocks_n);
-    float* wt = packed.data();
-    constexpr int kSquare = 16;  // transposed in squares, reading and writing whole lines
-#pragma omp parallel for schedule(static) if (work > kParallelWork)
-    for (int bn = 0; bn < blocks_n; ++bn) {
-      const int n0 = bn * kNNBlockN, cols = std::min(kNNBlockN, N - n0);
-      float* panel = wt + size_t(bn) * panel_size;
-      for (int p0 = 0; p0 < K; p0 += kSquare)
-        for (int j0 = 0; j0 < cols; j0 += kSquare)
-          for (int j = j0; j < std::min(cols, j0 + kSquare); ++j)
-            for (int p = p0; p < std::min(K, p0 + kSquare); ++p)
-              panel[size_t(p) * kNNBlockN + j] = w[size_t(n0 + j) * K + p];
-    }
-    matmul_nn_blocks(y, x, size_t(K), 1,
-                     [&](int bn) { return std::pair<const float*, int>(wt + size_t(bn) * panel_size, kNNBlockN); },
-                     M, N, K, accumulate);
-    return;
+    const float* wt = pack_panels(w, /*sp=*/1, /*sj=*/size_t(K), K, N, work > kParallelWork);
+    return matmul_nn_packed(y, x, size_t(K), 1, wt, M, N, K, accumulate);
   }
   constexpr int kBlockM = 64, kBlockN = 64;
   const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
@@ -507,6 +529,11 @@ void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool 
 
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
                int M, int N, int K, bool accumulate) {
+  const int64_t work = int64_t(M) * N * K;
+  if (M >= kPackRows) {
+    const float* panels = pack_panels(b, /*sp=*/size_t(N), /*sj=*/1, K, N, work > kParallelWork);
+    return matmul_nn_packed(c, a, a_row_stride, a_col_stride, panels, M, N, K, accumulate);
+  }
   matmul_nn_blocks(c, a, a_row_stride, a_col_stride,
                    [&](int bn) { return std::pair<const float*, int>(b + size_t(bn) * kNNBlockN, N); }, M, N, K,
                    accumulate);
