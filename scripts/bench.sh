@@ -3,7 +3,7 @@
 # PyTorch peer on the same model and thread counts (OPENBLAS_CORETYPE unset and =Haswell),
 # and writes the side-by-side table with ratios.
 #   scripts/bench.sh [--quick]      (--quick: shorter minimum times, noisier figures)
-# Output in build/bench/: strata.json, torch.json, results.md. Takes ~10 minutes; run it
+# Output in build/bench/: strata.json, torch.json, results.md. Takes ~15 minutes; run it
 # on an otherwise idle machine (the figures are ratios measured in one run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
