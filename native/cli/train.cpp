@@ -2,7 +2,7 @@
 // AdamW steps with a progress bar, validation, atomic checkpoints every N steps and on
 // Ctrl-C, and --resume from the last checkpoint. The output directory is always a usable
 // model directory (config.json, model.safetensors, tokenizer.json) plus checkpoint and
-// loss curve.
+// loss curve; best/ is the model directory at the lowest validation loss so far.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -54,18 +54,23 @@ std::string loss_rows_until(const std::string& path, int64_t step) {
   return kept;
 }
 
-// The last validation loss recorded in loss.csv rows, NaN if none: a resumed run shows it
-// until its own first evaluation.
-double last_validation_loss(const std::string& csv) {
-  double val = NAN;
+// The validation losses recorded in loss.csv rows: the last one (shown by a resumed run
+// until its own first evaluation) and the lowest (the model in best/). NaN / inf if none.
+struct ValidationHistory {
+  double last = NAN, best = INFINITY;
+};
+ValidationHistory validation_history(const std::string& csv) {
+  ValidationHistory h;
   std::istringstream in(csv);
   for (std::string line; std::getline(in, line);) {
     std::vector<std::string> f;
     std::istringstream fields(line);
     for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
-    if (line.rfind("step,", 0) != 0 && f.size() >= 4 && !f[3].empty()) val = std::stod(f[3]);
+    if (line.rfind("step,", 0) == 0 || f.size() < 4 || f[3].empty()) continue;
+    h.last = std::stod(f[3]);
+    h.best = std::min(h.best, h.last);
   }
-  return val;
+  return h;
 }
 
 // The loss curve of loss.csv as an SVG plot: training loss every step, validation loss
@@ -167,12 +172,22 @@ int run_train(TrainArgs a) {
   bar.set_start(trainer.steps_done());
   const int64_t tokens_per_step = int64_t(a.opt.batch_size) * a.opt.seq_len;
   const int64_t first = trainer.steps_done();
-  double val = last_validation_loss(csv), loss_avg = 0;
+  const ValidationHistory history = validation_history(csv);
+  double val = history.last, best_val = history.best, loss_avg = 0;
+  // On a small text the validation loss turns up long before the last step: the model at
+  // the lowest validation loss so far is kept as a complete model directory in best/.
+  auto save_best = [&] {
+    save_weights(trainer.weights(), a.out + "/best");
+    tok.save(a.out + "/best/tokenizer.json");
+  };
   while (trainer.steps_done() < a.opt.steps) {
     const StepStats s = trainer.step();
     loss_avg = s.step == first + 1 ? s.loss : 0.9 * loss_avg + 0.1 * s.loss;
     const bool last = s.step == a.opt.steps;
-    if (s.step % a.eval_every == 0 || last) val = trainer.validation_loss(a.eval_batches);
+    if (s.step % a.eval_every == 0 || last) {
+      val = trainer.validation_loss(a.eval_batches);
+      if (val < best_val) best_val = val, save_best();
+    }
     const double elapsed = bar.seconds();
     const double tps = double(s.step - first) * tokens_per_step / std::max(elapsed, 1e-9);
     std::ostringstream row;
@@ -192,14 +207,15 @@ int run_train(TrainArgs a) {
       return 130;
     }
   }
-  std::fprintf(stderr, "strata train: done, model in %s\n", a.out.c_str());
+  std::fprintf(stderr, "strata train: done, model in %s; lowest validation loss %.4f in %s/best\n", a.out.c_str(),
+               best_val, a.out.c_str());
   return 0;
 }
 
 }  // namespace
 
 Subcommand add_train(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "Train a model on a text file");
+  auto* cmd = app.add_subcommand("train", "Train a model on a text file (the model at the lowest validation loss also goes to OUT/best)");
   auto a = std::make_shared<TrainArgs>();
   cmd->add_option("--text", a->text, "Training text")->required();
   cmd->add_option("--out", a->out, "Output model directory")->required();

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Kill-and-resume: a training run killed with SIGKILL after a checkpoint and continued with
-# --resume must end with exactly the weights of an uninterrupted run (same seed, threads).
+# --resume must end with exactly the weights of an uninterrupted run (same seed, threads),
+# and the same lowest-validation model in best/.
 #   train_resume_test.sh <strata binary> <work dir>
 set -euo pipefail
 strata=$1
@@ -35,6 +36,7 @@ echo "killed after step $killed_at of 400"
 "$strata" "${args[@]}" --out "$work/killed" --resume 2>/dev/null
 
 cmp "$work/straight/model.safetensors" "$work/killed/model.safetensors"
+cmp "$work/straight/best/model.safetensors" "$work/killed/best/model.safetensors"
 # step, lr, train loss and validation loss of every step agree; speed columns may differ.
 diff <(cut -d, -f1-4 "$work/straight/loss.csv") <(cut -d, -f1-4 "$work/killed/loss.csv")
 echo "train_resume_test: resumed run matches the uninterrupted run bit for bit"
