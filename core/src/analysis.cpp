@@ -154,16 +154,15 @@ PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys
 
   // The error over β can have several local minima; a grid finds the right basin, golden
   // section then polishes inside it.
-  constexpr double kBetaMax = kPowerLawBetaMax;
   constexpr int kGrid = 500;
-  constexpr double kStep = kBetaMax / kGrid;
+  constexpr double kStep = kPowerLawBetaMax / kGrid;
   int best = 0;
   double best_sse = std::numeric_limits<double>::infinity();
   for (int g = 0; g <= kGrid; ++g) {
     const double sse = solve_linear(xs, ys, g * kStep).sse;
     if (sse < best_sse) best_sse = sse, best = g;
   }
-  double lo = std::max(0.0, (best - 1) * kStep), hi = std::min(kBetaMax, (best + 1) * kStep);
+  double lo = std::max(0.0, (best - 1) * kStep), hi = std::min(kPowerLawBetaMax, (best + 1) * kStep);
   const double inv_phi = (std::sqrt(5.0) - 1) / 2;
   double m1 = hi - inv_phi * (hi - lo), m2 = lo + inv_phi * (hi - lo);
   double e1 = solve_linear(xs, ys, m1).sse, e2 = solve_linear(xs, ys, m2).sse;
@@ -192,7 +191,7 @@ PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys
   out.c = fit.c;
   out.r2 = ss_tot > 0 ? 1.0 - fit.sse / ss_tot : 1.0;
   out.points = int(xs.size());
-  out.beta_at_bound = beta < kPowerLawBoundTolerance || beta > kBetaMax - kPowerLawBoundTolerance;
+  out.beta_at_bound = beta < kPowerLawBoundTolerance || beta > kPowerLawBetaMax - kPowerLawBoundTolerance;
   return out;
 }
 

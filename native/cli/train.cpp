@@ -54,6 +54,15 @@ std::string loss_rows_until(const std::string& path, int64_t step) {
   return kept;
 }
 
+// The fields of one loss.csv row, or none for the header.
+std::vector<std::string> csv_row(const std::string& line) {
+  std::vector<std::string> f;
+  if (line.rfind("step,", 0) == 0) return f;
+  std::istringstream fields(line);
+  for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+  return f;
+}
+
 // The validation losses recorded in loss.csv rows: the last one (shown by a resumed run
 // until its own first evaluation) and the lowest (the model in best/). NaN / inf if none.
 struct ValidationHistory {
@@ -63,10 +72,8 @@ ValidationHistory validation_history(const std::string& csv) {
   ValidationHistory h;
   std::istringstream in(csv);
   for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> f;
-    std::istringstream fields(line);
-    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
-    if (line.rfind("step,", 0) == 0 || f.size() < 4 || f[3].empty()) continue;
+    const std::vector<std::string> f = csv_row(line);
+    if (f.size() < 4 || f[3].empty()) continue;
     h.last = std::stod(f[3]);
     h.best = std::min(h.best, h.last);
   }
@@ -81,10 +88,7 @@ std::string loss_plot(const std::string& csv) {
   std::istringstream in(csv);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("step,", 0) == 0) continue;
-    std::vector<std::string> f;
-    std::istringstream fields(line);
-    for (std::string x; std::getline(fields, x, ',');) f.push_back(x);
+    const std::vector<std::string> f = csv_row(line);
     if (f.size() < 4) continue;
     train.xs.push_back(std::stod(f[0]));
     train.ys.push_back(std::stod(f[2]));
