@@ -9,6 +9,7 @@
 #include <Eigen/Core>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <thread>
 
 #include "strata/error.h"
@@ -52,7 +53,15 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   try {  // fail before the first benchmark, with the file's name, rather than inside one
-    strata::bench::text_tokens();
+    using strata::bench::kContext;
+    const int context = strata::bench::default_model().weights->config.max_position_embeddings;
+    if (context < kContext)
+      throw strata::Error(inputs().model_dir + ": context " + std::to_string(context) + " tokens; the benchmarks need " +
+                          std::to_string(kContext));
+    const size_t need = size_t(kContext + strata::bench::kSweepTargets);
+    if (strata::bench::text_tokens().size() <= need)
+      throw strata::Error(inputs().text_path + ": " + std::to_string(strata::bench::text_tokens().size()) +
+                          " tokens; the benchmarks need more than " + std::to_string(need));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "strata-bench: %s\n(pass --model=DIR and --text=FILE)\n", e.what());
     return 1;

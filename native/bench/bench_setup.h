@@ -21,6 +21,11 @@ Inputs& inputs();
 const LoadedModel& default_model();
 const std::vector<int32_t>& text_tokens();
 
+// What the benchmarks ask of the model and the text: a context of kContext tokens, and a
+// text long enough for the sweeps' targets after a full budget.
+constexpr int kContext = 256;
+constexpr int kSweepTargets = 64;
+
 // Sets the threads strata (OpenMP), OpenBLAS and Eigen may use.
 void set_threads(int n);
 

@@ -15,14 +15,16 @@ namespace {
 using strata::bench::default_model;
 using strata::bench::text_tokens;
 
-// B windows of T consecutive text tokens, positions 0…T-1.
+// B windows of T consecutive text tokens spread over the text, positions 0…T-1
+// (main() has checked that the text holds more than T tokens).
 struct Batch {
   std::vector<int32_t> tokens, positions, targets;
   Batch(int B, int T) {
     const auto& text = text_tokens();
+    const size_t span = text.size() - size_t(T) - 1;  // window starts in [0, span]
     for (int b = 0; b < B; ++b)
       for (int i = 0; i < T; ++i) {
-        const size_t at = size_t(b) * 1000 + size_t(i);
+        const size_t at = span * size_t(b) / size_t(B) + size_t(i);
         tokens.push_back(text[at]);
         targets.push_back(text[at + 1]);
         positions.push_back(i);

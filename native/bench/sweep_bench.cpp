@@ -12,7 +12,8 @@
 
 namespace {
 
-constexpr int kTargets = 64;  // one batch of the analysis default; sequential at L = 256 is 2.1M token-forwards
+// One batch of the analysis default; sequential at L = 256 is 2.1M token-forwards.
+constexpr int kTargets = strata::bench::kSweepTargets;
 
 void BM_Sweep(benchmark::State& state, const std::string& schedule) {
   const int budget = int(state.range(0));
