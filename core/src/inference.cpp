@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <numeric>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "strata/error.h"
@@ -38,7 +39,7 @@ void describe_prediction(std::span<const float> log_probs, int32_t target, int t
 IterativeInference::IterativeInference(Transformer& model, std::span<const int32_t> tokens, int64_t target,
                                        std::shared_ptr<const Schedule> schedule, int budget,
                                        InferenceOptions options)
-    : model_(model), tokens_(tokens.begin(), tokens.end()), target_(target), schedule_(std::move(schedule)),
+    : model_(model), tokens_(tokens.begin(), tokens.end()), target_(target), budget_(budget), schedule_(std::move(schedule)),
       options_(options) {
   if (!schedule_) throw Error("iterative inference: no schedule");
   if (target < 0 || target >= int64_t(tokens_.size()))
@@ -72,6 +73,8 @@ const IterationResult& IterativeInference::step() {
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   r.iteration = k;
   r.context = ctx;
+  r.levels.reserve(ctx.positions.size());
+  for (int64_t p : ctx.positions) r.levels.push_back(schedule_->level_of_offset(target_ - p, budget_));
   describe_prediction(log_probs_, target_token_, options_.top_k, r);
   if (options_.keep_log_probs) r.log_probs = log_probs_;
   r.token_forwards = n;
@@ -82,6 +85,24 @@ const IterationResult& IterativeInference::step() {
   r.cumulative_seconds = r.seconds + (prev ? prev->cumulative_seconds : 0);
   history_.push_back(std::move(r));
   return history_.back();
+}
+
+nlohmann::json to_json(const IterationResult& r, const Tokenizer& tokenizer) {
+  nlohmann::json top = nlohmann::json::array();
+  for (const Prediction& p : r.top) top.push_back({{"token", p.token}, {"text", tokenizer.token_text(p.token)}, {"p", p.probability}});
+  return {{"iteration", r.iteration},
+          {"context_len", r.context.size()},
+          {"positions", r.context.positions},
+          {"position_ids", r.context.position_ids},
+          {"levels", r.levels},
+          {"surprisal_bits", r.surprisal_bits},
+          {"probability", r.target_probability},
+          {"rank", r.target_rank},
+          {"top", top},
+          {"forward_passes", r.iteration + 1},
+          {"token_forwards", r.cumulative_token_forwards},
+          {"flops", r.cumulative_flops},
+          {"ms", r.cumulative_seconds * 1e3}};
 }
 
 }  // namespace strata

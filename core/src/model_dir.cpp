@@ -81,4 +81,9 @@ void save_weights(const Weights& w, const std::string& dir, StorageType storage)
   write_config(w.config, join(dir, "config.json"));
 }
 
+void save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer, StorageType storage) {
+  save_weights(weights, dir, storage);
+  tokenizer.save(join(dir, "tokenizer.json"));
+}
+
 }  // namespace strata

@@ -35,14 +35,6 @@ ojson num_array(const std::vector<double>& v) {
   return a;
 }
 
-// k with 2^k == n, or -1.
-int log2_exact(int64_t n) {
-  if (n < 1 || (n & (n - 1)) != 0) return -1;
-  int k = 0;
-  while ((int64_t(1) << k) < n) ++k;
-  return k;
-}
-
 // --- Power-law fits --------------------------------------------------------------------
 
 // Fits the curve (indexed by n) at `ns` (every n >= 1 when empty). A flat curve is the
@@ -92,32 +84,20 @@ struct RankSeries {
   std::vector<double> effective;
 };
 
-// Which budgets a schedule's Gram matrix can answer, and how many leading columns each
-// uses: sequential L'-1, hierarchical (base b) log_b L', dilated log2 L', plus one for the
-// empty iteration. Other schedules (custom) only at the swept budget.
-RankSeries rank_series(const Schedule* schedule, const ScheduleSweep& s, int budget, int extra, double tol) {
+// The rank at each budget the schedule's Gram matrix answers (Schedule::rank_points). A
+// schedule that can no longer be made from its spec (a custom file gone since the sweep)
+// is answered at the swept budget only.
+RankSeries rank_series(const Schedule* schedule, const ScheduleSweep& s, int budget, bool with_empty, double tol) {
   RankSeries r;
-  auto add = [&](int b, int cols) {
-    if (cols > s.gram.columns()) return;
-    const RankReport rep = s.gram.leading(cols).rank(tol);
-    r.budgets.push_back(b);
-    r.bound.push_back(cols);
+  const std::vector<Schedule::RankPoint> points =
+      schedule ? schedule->rank_points(budget, with_empty) : std::vector<Schedule::RankPoint>{{budget, s.gram.columns()}};
+  for (const Schedule::RankPoint& p : points) {
+    if (p.columns > s.gram.columns()) continue;
+    const RankReport rep = s.gram.leading(p.columns).rank(tol);
+    r.budgets.push_back(p.budget);
+    r.bound.push_back(p.columns);
     r.rank.push_back(rep.numerical_rank);
     r.effective.push_back(rep.effective_rank);
-  };
-  const std::string name = schedule ? schedule->name() : s.name;
-  int base = 0;
-  if (name == "sequential") base = 1;
-  else if (name == "dilated") base = 2;
-  else if (auto* h = dynamic_cast<const HierarchicalSchedule*>(schedule)) base = h->base();
-  if (base == 1) {
-    for (int64_t b = 2; b <= budget; b *= 2) add(int(b), int(b) - 1 + extra);
-    if (log2_exact(budget) < 0 && budget > 1) add(budget, budget - 1 + extra);
-  } else if (base >= 2) {
-    int levels = 1;
-    for (int64_t b = base; b <= budget; b *= base, ++levels) add(int(b), levels + extra);
-  } else {
-    add(budget, s.gram.columns());
   }
   return r;
 }
@@ -287,7 +267,7 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
   std::vector<RankSeries> series;
   ojson by_schedule, singular;
   for (size_t i = 0; i < result.schedules.size(); ++i) {
-    series.push_back(rank_series(made[i].get(), result.schedules[i], L, extra, info.tolerance));
+    series.push_back(rank_series(made[i].get(), result.schedules[i], L, options.with_empty, info.tolerance));
     const RankSeries& r = series.back();
     by_schedule[labels[i]] = {{"budgets", to_json_array(r.budgets)},
                               {"rank", to_json_array(r.rank)},
@@ -295,9 +275,12 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
                               {"effective_rank", num_array(r.effective)}};
     singular[labels[i]] = num_array(result.schedules[i].gram.rank(info.tolerance).singular_values);
   }
+  // The two main schedules' bounds at the budgets sequential answers (2, 4, …, L), drawn
+  // whether or not they were swept.
+  const std::vector<Schedule::RankPoint> seq_points = SequentialSchedule().rank_points(L, options.with_empty);
+  const std::vector<Schedule::RankPoint> hier_points = HierarchicalSchedule(2).rank_points(L, options.with_empty);
   std::vector<int> budgets;
-  for (int64_t b = 2; b <= L; b *= 2) budgets.push_back(int(b));
-  if (L > 1 && log2_exact(L) < 0) budgets.push_back(L);
+  for (const Schedule::RankPoint& p : seq_points) budgets.push_back(p.budget);
   rank["budgets"] = to_json_array(budgets);
   auto aligned = [&](int idx, bool effective) {
     ojson a = ojson::array();
@@ -311,10 +294,10 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
     return a;
   };
   ojson seq_bound = ojson::array(), hier_bound = ojson::array();
-  for (int b : budgets) {
-    seq_bound.push_back(b - 1 + extra);
-    const int k = log2_exact(b);
-    hier_bound.push_back(k >= 0 ? ojson(k + extra) : ojson(nullptr));
+  for (const Schedule::RankPoint& p : seq_points) {
+    seq_bound.push_back(p.columns);
+    const auto h = std::find_if(hier_points.begin(), hier_points.end(), [&](const auto& q) { return q.budget == p.budget; });
+    hier_bound.push_back(h != hier_points.end() ? ojson(h->columns) : ojson(nullptr));
   }
   ojson effective;
   if (seq >= 0) rank["sequential"] = aligned(seq, false), effective["sequential"] = aligned(seq, true);
@@ -744,52 +727,6 @@ std::string make_report_html(const ojson& s) {
 }
 
 // --- CSV helpers -----------------------------------------------------------------------
-
-std::string printable_bytes(std::string_view b) {
-  std::string out;
-  auto hex = [&](unsigned char c) {
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "\\x%02X", c);
-    out += buf;
-  };
-  auto cont = [&](size_t i) { return i < b.size() && (static_cast<unsigned char>(b[i]) & 0xC0) == 0x80; };
-  size_t i = 0;
-  while (i < b.size()) {
-    const unsigned char c = static_cast<unsigned char>(b[i]);
-    if (c < 0x80) {
-      if (c == '\\') out += "\\\\";
-      else if (c == '\n') out += "\\n";
-      else if (c == '\t') out += "\\t";
-      else if (c == '\r') out += "\\r";
-      else if (c < 0x20 || c == 0x7F) hex(c);
-      else out += char(c);
-      ++i;
-      continue;
-    }
-    // A valid UTF-8 sequence (no overlongs, no surrogates, <= U+10FFFF) stays as is.
-    size_t len = 0;
-    if (c >= 0xC2 && c <= 0xDF) len = cont(i + 1) ? 2 : 0;
-    else if (c >= 0xE0 && c <= 0xEF) {
-      const unsigned char c1 = i + 1 < b.size() ? static_cast<unsigned char>(b[i + 1]) : 0;
-      const bool ok1 = c == 0xE0 ? (c1 >= 0xA0 && c1 <= 0xBF) : c == 0xED ? (c1 >= 0x80 && c1 <= 0x9F) : cont(i + 1);
-      len = ok1 && cont(i + 2) ? 3 : 0;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      const unsigned char c1 = i + 1 < b.size() ? static_cast<unsigned char>(b[i + 1]) : 0;
-      const bool ok1 = c == 0xF0 ? (c1 >= 0x90 && c1 <= 0xBF) : c == 0xF4 ? (c1 >= 0x80 && c1 <= 0x8F) : cont(i + 1);
-      len = ok1 && cont(i + 2) && cont(i + 3) ? 4 : 0;
-    }
-    const bool c1_control = len == 2 && c == 0xC2 && static_cast<unsigned char>(b[i + 1]) < 0xA0;  // U+0080…U+009F
-    if (len == 0 || c1_control) {
-      const size_t n = len == 0 ? 1 : len;
-      for (size_t k = 0; k < n; ++k) hex(static_cast<unsigned char>(b[i + k]));
-      i += n;
-    } else {
-      out.append(b.substr(i, len));
-      i += len;
-    }
-  }
-  return out;
-}
 
 std::string csv_quote(std::string_view field) {
   std::string out = "\"";

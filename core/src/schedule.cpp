@@ -36,6 +36,32 @@ std::vector<int> most_recent(int n) {  // offsets n, n-1, …, 1
   return w;
 }
 
+// The smallest k with step^k >= d: the level of a doubling (or step-fold) hierarchy that
+// first reaches back to offset d >= 1.
+int level_reaching(int64_t d, int step) {
+  int k = 0;
+  for (int64_t w = 1; w < d; w *= step) ++k;
+  return k;
+}
+
+// The powers of `base` (1, base, base², …) up to min(history, context) that `s` accepts.
+std::vector<int> powers_accepted(const Schedule& s, int base, int64_t history, int context) {
+  std::vector<int> out;
+  const int64_t limit = std::min<int64_t>(history, context);
+  for (int64_t L = 1; L <= limit; L *= base)
+    if (s.accepts_budget(int(L))) out.push_back(int(L));
+  return out;
+}
+
+// Level k of a schedule whose windows reach back base^k: the budgets base, base², … <= L,
+// with k columns each (one more with the empty iteration).
+std::vector<Schedule::RankPoint> level_rank_points(int base, int budget, bool with_empty) {
+  std::vector<Schedule::RankPoint> points;
+  int levels = 1;
+  for (int64_t b = base; b <= budget; b *= base, ++levels) points.push_back({int(b), levels + (with_empty ? 1 : 0)});
+  return points;
+}
+
 void require_power(int budget, int base, const std::string& who) {
   if (exact_log(budget, base) >= 0) return;
   int64_t below = 1;
@@ -82,6 +108,49 @@ int64_t Schedule::token_forwards(int budget, bool with_empty) const {
   return total;
 }
 
+bool Schedule::accepts_budget(int budget) const {
+  try {
+    check_budget(budget);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+std::vector<int> Schedule::budget_choices(int64_t history, int context) const {
+  return powers_accepted(*this, 2, history, context);
+}
+
+int Schedule::default_budget(int64_t history, int context) const {
+  const std::vector<int> choices = budget_choices(history, context);
+  if (!choices.empty()) return choices.back();
+  if (history < 1)
+    throw Error(name() + ": the target has no tokens before it, so no budget fits");
+  throw Error(name() + ": no budget fits a target with " + std::to_string(history) +
+              " tokens before it under a model context of " + std::to_string(context) + " tokens");
+}
+
+int Schedule::level_of_offset(int64_t d, int budget) const {
+  const std::vector<std::vector<int>> windows = offsets(budget);
+  for (size_t k = 0; k < windows.size(); ++k)
+    if (std::find(windows[k].begin(), windows[k].end(), d) != windows[k].end()) return int(k);
+  return -1;
+}
+
+int Schedule::gram_columns(int budget, bool with_empty) const {
+  return iterations(budget) + (with_empty ? 1 : 0) - 1;
+}
+
+std::vector<Schedule::RankPoint> Schedule::rank_points(int budget, bool with_empty) const {
+  return {{budget, gram_columns(budget, with_empty)}};
+}
+
+bool Schedule::contiguous(int budget) const {
+  for (const std::vector<int>& w : offsets(budget))  // descending and distinct
+    if (w.back() != 1 || w.front() != int(w.size())) return false;
+  return true;
+}
+
 // --- Sequential ------------------------------------------------------------------------
 
 int SequentialSchedule::iterations(int budget) const {
@@ -94,6 +163,23 @@ std::vector<std::vector<int>> SequentialSchedule::offsets(int budget) const {
   std::vector<std::vector<int>> windows;
   for (int k = 1; k <= budget; ++k) windows.push_back(most_recent(k));
   return windows;
+}
+
+std::vector<int> SequentialSchedule::budget_choices(int64_t history, int context) const {
+  return powers_accepted(*this, 2, history, context);
+}
+
+int SequentialSchedule::level_of_offset(int64_t d, int budget) const {
+  if (d < 1 || d > budget) return -1;
+  return level_reaching(d, 2);
+}
+
+std::vector<Schedule::RankPoint> SequentialSchedule::rank_points(int budget, bool with_empty) const {
+  const int extra = with_empty ? 1 : 0;
+  std::vector<RankPoint> points;
+  for (int64_t b = 2; b <= budget; b *= 2) points.push_back({int(b), int(b) - 1 + extra});
+  if (budget > 1 && exact_log(budget, 2) < 0) points.push_back({budget, budget - 1 + extra});
+  return points;
 }
 
 // --- Hierarchical ----------------------------------------------------------------------
@@ -124,6 +210,19 @@ std::vector<std::vector<int>> HierarchicalSchedule::offsets(int budget) const {
   return windows;
 }
 
+std::vector<int> HierarchicalSchedule::budget_choices(int64_t history, int context) const {
+  return powers_accepted(*this, base_, history, context);
+}
+
+int HierarchicalSchedule::level_of_offset(int64_t d, int budget) const {
+  if (d < 1 || d > budget) return -1;
+  return level_reaching(d, base_);
+}
+
+std::vector<Schedule::RankPoint> HierarchicalSchedule::rank_points(int budget, bool with_empty) const {
+  return level_rank_points(base_, budget, with_empty);
+}
+
 // --- Dilated ---------------------------------------------------------------------------
 
 void DilatedSchedule::check_budget(int budget) const {
@@ -145,6 +244,14 @@ std::vector<std::vector<int>> DilatedSchedule::offsets(int budget) const {
     windows.push_back(w);
   }
   return windows;
+}
+
+std::vector<int> DilatedSchedule::budget_choices(int64_t history, int context) const {
+  return powers_accepted(*this, 2, history, context);
+}
+
+std::vector<Schedule::RankPoint> DilatedSchedule::rank_points(int budget, bool with_empty) const {
+  return level_rank_points(2, budget, with_empty);
 }
 
 // --- Custom ----------------------------------------------------------------------------
@@ -244,6 +351,17 @@ int CustomSchedule::iterations(int budget) const {
 std::vector<std::vector<int>> CustomSchedule::offsets(int budget) const {
   check_budget(budget);
   return windows_;
+}
+
+int CustomSchedule::reach() const {
+  int r = 0;
+  for (const std::vector<int>& w : windows_) r = std::max(r, w.front());  // each sorted descending
+  return r;
+}
+
+std::vector<int> CustomSchedule::budget_choices(int64_t history, int context) const {
+  if (reach() <= std::min<int64_t>(history, context)) return {reach()};
+  return {};
 }
 
 // --- Factory and validation ------------------------------------------------------------

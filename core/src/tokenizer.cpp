@@ -13,6 +13,7 @@
 
 #include "strata/error.h"
 #include "strata/file_util.h"
+#include "strata/utf8.h"
 
 namespace strata {
 namespace {
@@ -49,17 +50,10 @@ CharInfo char_at(std::string_view s, size_t i) {
     if (c == ' ' || (c >= '\t' && c <= '\r')) return {1, CharClass::kSpace};
     return {1, CharClass::kOther};
   }
-  const size_t length = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-  if (length == 0 || i + length > s.size()) return {1, CharClass::kOther};
-  uint32_t cp = c & (0x7Fu >> length);
-  for (size_t k = 1; k < length; ++k) {
-    const unsigned char b = static_cast<unsigned char>(s[i + k]);
-    if ((b & 0xC0) != 0x80) return {1, CharClass::kOther};
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  const bool overlong = (length == 3 && cp < 0x800) || (length == 4 && cp < 0x10000);
-  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {1, CharClass::kOther};
-  return {length, is_symbol_code_point(cp) ? CharClass::kOther : CharClass::kLetter};
+  char32_t cp = 0;
+  const int length = utf8_sequence_length(s, i, &cp);
+  if (length == 0) return {1, CharClass::kOther};
+  return {size_t(length), is_symbol_code_point(cp) ? CharClass::kOther : CharClass::kLetter};
 }
 
 size_t contraction_length(std::string_view s, size_t i) {

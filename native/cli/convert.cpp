@@ -22,8 +22,7 @@ Subcommand add_convert(CLI::App& app) {
             const Weights& w = *weights;
             if (std::filesystem::equivalent(a->model, a->out))
               throw Error("convert: --out must differ from --model");
-            save_weights(w, a->out, a->dtype == "f16" ? StorageType::kF16 : StorageType::kF32);
-            tok.save(a->out + "/tokenizer.json");
+            save_model(a->out, w, tok, a->dtype == "f16" ? StorageType::kF16 : StorageType::kF32);
             std::printf("%s: %lld parameters stored as %s\n", a->out.c_str(), (long long)w.config.parameter_count(),
                         a->dtype.c_str());
             return 0;

@@ -8,6 +8,7 @@
 #include "strata/file_util.h"
 #include "strata/inference.h"
 #include "strata/model_dir.h"
+#include "strata/schedule.h"
 #include "strata/tokenizer.h"
 
 namespace strata::cli {
@@ -20,7 +21,7 @@ Subcommand add_infer(CLI::App& app) {
   cmd->add_option("--text", a->text, "Text file")->required();
   cmd->add_option("--target", a->target, "Target token position t (default: the last token)");
   cmd->add_option("--schedule", a->schedule, "sequential, hierarchical[:b], dilated, custom:<json>|@file")->capture_default_str();
-  cmd->add_option("--budget", a->budget, "Context budget L (default: the largest power of 2 that fits)");
+  cmd->add_option("--budget", a->budget, "Context budget L (default: the largest the schedule accepts for the target)");
   cmd->add_option("--top-k", a->top_k, "Predictions to show per iteration")->capture_default_str();
   cmd->add_flag("--json", a->json, "Print JSON");
   return {cmd, [a] {
@@ -28,22 +29,15 @@ Subcommand add_infer(CLI::App& app) {
             const std::string text = read_text(a->text);
             const auto tokens = tok.encode(text);
             const int64_t target = a->target >= 0 ? a->target : int64_t(tokens.size()) - 1;
-            int budget = a->budget;
-            if (budget == 0)
-              for (budget = 1; budget * 2 <= std::min<int64_t>(target, weights->config.max_position_embeddings);) budget *= 2;
+            std::shared_ptr<const Schedule> schedule = make_schedule(a->schedule);
+            const int budget = a->budget != 0 ? a->budget
+                                              : schedule->default_budget(target, weights->config.max_position_embeddings);
             Transformer model(weights);
-            IterativeInference run(model, tokens, target, make_schedule(a->schedule), budget,
+            IterativeInference run(model, tokens, target, schedule, budget,
                                    {.top_k = a->top_k, .bos_id = tok.bos_id()});
             run.run_all();
             nlohmann::json iterations = nlohmann::json::array();
-            for (const auto& r : run.history()) {
-              nlohmann::json top = nlohmann::json::array();
-              for (const auto& p : r.top) top.push_back({{"token", p.token}, {"text", tok.token_text(p.token)}, {"p", p.probability}});
-              iterations.push_back({{"iteration", r.iteration}, {"context_len", r.context.size()},
-                                    {"positions", r.context.positions}, {"surprisal_bits", r.surprisal_bits},
-                                    {"probability", r.target_probability}, {"rank", r.target_rank}, {"top", top},
-                                    {"token_forwards", r.cumulative_token_forwards}, {"flops", r.cumulative_flops}});
-            }
+            for (const auto& r : run.history()) iterations.push_back(to_json(r, tok));
             if (a->json) {
               nlohmann::json j = {{"target", target}, {"target_token", run.target_token()},
                                   {"target_text", tok.token_text(run.target_token())}, {"schedule", a->schedule},

@@ -157,9 +157,6 @@ int run_train(TrainArgs a) {
     trainer.resume(ckpt);
     csv += loss_rows_until(a.out + "/loss.csv", trainer.steps_done());
     std::fprintf(stderr, "strata train: resumed at step %lld\n", (long long)trainer.steps_done());
-  } else {
-    tok.save(a.out + "/tokenizer.json");
-    write_config(a.model, a.out + "/config.json");
   }
 
   // The checkpoint is written last: it is the commit point --resume starts from, and the
@@ -167,7 +164,7 @@ int run_train(TrainArgs a) {
   auto save = [&] {
     write_file_atomic(a.out + "/loss.csv", csv);
     write_file_atomic(a.out + "/loss.svg", loss_plot(csv));
-    save_weights(trainer.weights(), a.out);
+    save_model(a.out, trainer.weights(), tok);
     trainer.save_checkpoint(ckpt);
   };
   std::signal(SIGINT, on_sigint);
@@ -180,10 +177,7 @@ int run_train(TrainArgs a) {
   double val = history.last, best_val = history.best, loss_avg = 0;
   // On a small text the validation loss turns up long before the last step: the model at
   // the lowest validation loss so far is kept as a complete model directory in best/.
-  auto save_best = [&] {
-    save_weights(trainer.weights(), a.out + "/best");
-    tok.save(a.out + "/best/tokenizer.json");
-  };
+  auto save_best = [&] { save_model(a.out + "/best", trainer.weights(), tok); };
   while (trainer.steps_done() < a.opt.steps) {
     const StepStats s = trainer.step();
     loss_avg = s.step == first + 1 ? s.loss : 0.9 * loss_avg + 0.1 * s.loss;

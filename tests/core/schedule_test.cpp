@@ -211,5 +211,90 @@ TEST(ScheduleTest, BudgetErrors) {
   expect_error([&] { seq.iterations(0); }, {"at least 1"});
 }
 
+
+TEST(ScheduleTest, BudgetChoicesAndDefaults) {
+  using V = std::vector<int>;
+  // Each schedule offers its own grid, up to the smaller of history and context.
+  EXPECT_EQ(SequentialSchedule().budget_choices(300, 256), (V{1, 2, 4, 8, 16, 32, 64, 128, 256}));
+  EXPECT_EQ(HierarchicalSchedule().budget_choices(100, 256), (V{1, 2, 4, 8, 16, 32, 64}));
+  EXPECT_EQ(HierarchicalSchedule(3).budget_choices(1000, 256), (V{1, 3, 9, 27, 81, 243}));
+  EXPECT_EQ(DilatedSchedule().budget_choices(9, 256), (V{1, 2, 4, 8}));
+  EXPECT_EQ(make_schedule("custom:[1, 3, 16]")->budget_choices(100, 256), (V{16}));
+  EXPECT_EQ(make_schedule("custom:[1, 3, 16]")->budget_choices(15, 256), V{});
+  EXPECT_EQ(SequentialSchedule().budget_choices(0, 256), V{});
+  // The default is the largest choice, and it is always accepted: hierarchical:3 on a
+  // 256-token model defaults to 243, never to a power of 2 it would then refuse.
+  for (const char* spec : {"sequential", "hierarchical", "hierarchical:3", "hierarchical:5", "dilated", "custom:[2, 7]"}) {
+    const auto s = make_schedule(spec);
+    const int L = s->default_budget(1000, 256);
+    EXPECT_TRUE(s->accepts_budget(L)) << spec << " L=" << L;
+    EXPECT_NO_THROW(validate_budget(*s, L, 256, 1000)) << spec;
+  }
+  EXPECT_EQ(make_schedule("hierarchical:3")->default_budget(1000, 256), 243);
+  EXPECT_EQ(make_schedule("hierarchical:5")->default_budget(1000, 256), 125);
+  expect_error([] { SequentialSchedule().default_budget(0, 256); }, {"no tokens before it"});
+  expect_error([] { make_schedule("custom:[64]")->default_budget(40, 256); }, {"40 tokens", "256"});
+  EXPECT_FALSE(HierarchicalSchedule().accepts_budget(6));
+  EXPECT_TRUE(SequentialSchedule().accepts_budget(6));
+}
+
+TEST(ScheduleTest, LevelsOfOffsets) {
+  // Hierarchical: the level whose window first reaches d; sequential is coloured in the
+  // same doubling bands; dilated only reaches the powers of 2; custom by its windows.
+  const HierarchicalSchedule h2, h3(3);
+  const SequentialSchedule seq;
+  const DilatedSchedule dil;
+  const int want2[] = {0, 1, 2, 2, 3, 3, 3, 3, 4};  // d = 1 … 9
+  for (int d = 1; d <= 9; ++d) {
+    EXPECT_EQ(h2.level_of_offset(d, 16), want2[d - 1]) << d;
+    EXPECT_EQ(seq.level_of_offset(d, 16), want2[d - 1]) << d;
+  }
+  EXPECT_EQ(h3.level_of_offset(1, 27), 0);
+  EXPECT_EQ(h3.level_of_offset(3, 27), 1);
+  EXPECT_EQ(h3.level_of_offset(4, 27), 2);
+  EXPECT_EQ(h3.level_of_offset(27, 27), 3);
+  EXPECT_EQ(h2.level_of_offset(17, 16), -1);
+  EXPECT_EQ(dil.level_of_offset(4, 16), 2);
+  EXPECT_EQ(dil.level_of_offset(3, 16), -1);
+  const auto custom = make_schedule(R"(custom:[2, {"offsets": [1, 5]}, 8])");
+  EXPECT_EQ(custom->level_of_offset(2, 8), 0);
+  EXPECT_EQ(custom->level_of_offset(5, 8), 1);
+  EXPECT_EQ(custom->level_of_offset(3, 8), 2);
+  // The default (first window holding d) agrees with the hierarchical rule.
+  for (int d = 1; d <= 27; ++d) EXPECT_EQ(h3.Schedule::level_of_offset(d, 27), h3.level_of_offset(d, 27)) << d;
+}
+
+TEST(ScheduleTest, GramColumnsAndRankPoints) {
+  using P = std::vector<std::pair<int, int>>;
+  auto pairs = [](const std::vector<Schedule::RankPoint>& r) {
+    P out;
+    for (const auto& p : r) out.push_back({p.budget, p.columns});
+    return out;
+  };
+  EXPECT_EQ(SequentialSchedule().gram_columns(16), 15);
+  EXPECT_EQ(HierarchicalSchedule().gram_columns(16), 4);
+  EXPECT_EQ(HierarchicalSchedule().gram_columns(16, true), 5);
+  EXPECT_EQ(pairs(SequentialSchedule().rank_points(16)), (P{{2, 1}, {4, 3}, {8, 7}, {16, 15}}));
+  EXPECT_EQ(pairs(SequentialSchedule().rank_points(12)), (P{{2, 1}, {4, 3}, {8, 7}, {12, 11}}));
+  EXPECT_EQ(pairs(HierarchicalSchedule().rank_points(16, true)), (P{{2, 2}, {4, 3}, {8, 4}, {16, 5}}));
+  EXPECT_EQ(pairs(HierarchicalSchedule(3).rank_points(27)), (P{{3, 1}, {9, 2}, {27, 3}}));
+  // Bounds are drawn for budgets a schedule was not swept at (12 is no power of 2).
+  EXPECT_EQ(pairs(HierarchicalSchedule().rank_points(12)), (P{{2, 1}, {4, 2}, {8, 3}}));
+  EXPECT_EQ(pairs(DilatedSchedule().rank_points(8)), (P{{2, 1}, {4, 2}, {8, 3}}));
+  EXPECT_EQ(pairs(make_schedule("custom:[1, 3, 16]")->rank_points(16)), (P{{16, 2}}));
+  // The point at L always has the Gram matrix's own column count.
+  for (const char* spec : {"sequential", "hierarchical", "hierarchical:4", "dilated"})
+    EXPECT_EQ(make_schedule(spec)->rank_points(16).back().columns, make_schedule(spec)->gram_columns(16)) << spec;
+}
+
+TEST(ScheduleTest, ContiguousWindows) {
+  EXPECT_TRUE(SequentialSchedule().contiguous(8));
+  EXPECT_TRUE(HierarchicalSchedule(3).contiguous(9));
+  EXPECT_FALSE(DilatedSchedule().contiguous(8));
+  EXPECT_TRUE(DilatedSchedule().contiguous(2));  // {1} and {2, 1}
+  EXPECT_TRUE(make_schedule("custom:[1, 5, 3]")->contiguous(8));
+  EXPECT_FALSE(make_schedule(R"(custom:[1, {"offsets": [1, 3]}])")->contiguous(8));
+}
+
 }  // namespace
 }  // namespace strata

@@ -7,8 +7,11 @@
 #include <span>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "strata/model.h"
 #include "strata/schedule.h"
+#include "strata/tokenizer.h"
 
 namespace strata {
 
@@ -20,6 +23,7 @@ struct Prediction {
 struct IterationResult {
   int iteration = 0;             // k, from 0
   ContextSet context;            // C_k
+  std::vector<int> levels;       // per context position: Schedule::level_of_offset(t − p), for colouring
   double target_probability = 0;
   double surprisal_bits = 0;     // −log2 p_k(x_t | C_k)
   int target_rank = 0;           // 1 = the model's top prediction
@@ -44,6 +48,12 @@ void log_softmax(std::span<const float> logits, std::span<float> out);
 // The distribution's facts about one token: probability, rank, top-k.
 void describe_prediction(std::span<const float> log_probs, int32_t target, int top_k, IterationResult& r);
 
+// One iteration as JSON, the form `strata infer --json` prints and the page's state shows:
+// iteration, context_len, positions, position_ids, levels, surprisal_bits, probability,
+// rank, top [{token, text, p}], forward_passes, and the cumulative token_forwards, flops
+// and ms. Token texts are raw bytes: dump with error_handler_t::replace.
+nlohmann::json to_json(const IterationResult& r, const Tokenizer& tokenizer);
+
 class IterativeInference {
  public:
   // tokens: the whole text; target: the position t to predict. Validates the budget
@@ -61,12 +71,15 @@ class IterativeInference {
   const std::vector<IterationResult>& history() const { return history_; }
   const std::vector<ContextSet>& contexts() const { return contexts_; }
   int64_t target() const { return target_; }
+  int budget() const { return budget_; }
+  const Schedule& schedule() const { return *schedule_; }
   int32_t target_token() const { return target_token_; }
 
  private:
   Transformer& model_;
   std::vector<int32_t> tokens_;
   int64_t target_;
+  int budget_;
   int32_t target_token_;
   std::shared_ptr<const Schedule> schedule_;
   InferenceOptions options_;

@@ -4,9 +4,8 @@
 //   tokenizer.json     the tokenizer, read and written by the tokenizer module, not here
 // so a directory can move between strata and the HF ecosystem in either direction.
 #pragma once
-#include <string>
-
 #include <memory>
+#include <string>
 
 #include "strata/safetensors.h"
 #include "strata/tokenizer.h"
@@ -21,8 +20,10 @@ namespace strata {
 // directory or file, and the tensor and shapes where relevant.
 Weights load_weights(const std::string& dir);
 
-// Writes config.json and model.safetensors (F32, metadata {"format": "pt"}) into dir,
-// creating it if needed. Each file is written atomically; tokenizer.json is left alone.
+// Writes config.json and model.safetensors (metadata {"format": "pt"}) into dir, creating
+// it if needed. Each file is written atomically; tokenizer.json is left alone.
+void save_weights(const Weights& w, const std::string& dir, StorageType storage = StorageType::kF32);
+
 // A whole model directory: its weights and its tokenizer, checked to agree on the vocabulary.
 struct LoadedModel {
   std::shared_ptr<Weights> weights;
@@ -30,6 +31,9 @@ struct LoadedModel {
 };
 LoadedModel load_model(const std::string& dir);
 
-void save_weights(const Weights& w, const std::string& dir, StorageType storage = StorageType::kF32);
+// The inverse of load_model: config.json, model.safetensors and tokenizer.json, each
+// written atomically (the weights first, the tokenizer last).
+void save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer,
+                StorageType storage = StorageType::kF32);
 
 }  // namespace strata

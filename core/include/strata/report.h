@@ -30,6 +30,7 @@
 #include "strata/config.h"
 #include "strata/sweep.h"
 #include "strata/tokenizer.h"
+#include "strata/utf8.h"  // printable_bytes, for the CSV outputs
 
 namespace strata {
 
@@ -81,10 +82,6 @@ nlohmann::ordered_json make_summary(const SweepResult& result, const SweepOption
 std::string make_report_html(const nlohmann::ordered_json& summary);
 
 // --- CSV helpers -------------------------------------------------------------------------
-
-// A token's raw bytes shown printable: valid UTF-8 as is, backslash as \\, newline, tab and
-// carriage return as \n \t \r, other control bytes and bytes that are not valid UTF-8 as \xNN.
-std::string printable_bytes(std::string_view bytes);
 
 // A CSV field, always quoted, with quotes doubled (RFC 4180).
 std::string csv_quote(std::string_view field);

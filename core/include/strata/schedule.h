@@ -62,6 +62,49 @@ class Schedule {
   // Σ|C_k| over the iterations: tokens the model processes per target (the empty
   // iteration counts its BOS token).
   int64_t token_forwards(int budget, bool with_empty = false) const;
+
+  // --- What a front-end may offer, and how to read the iterations ----------------------
+  // These rules live here, not in the CLI, the report or the page, so that every front-end
+  // offers the same budgets and colours the same levels.
+
+  // check_budget() as a question: true when this schedule runs with budget L.
+  bool accepts_budget(int budget) const;
+
+  // The budgets to offer for a target with `history` tokens before it, under a model whose
+  // context is `context`: the accepted L <= min(history, context) on this schedule's own
+  // grid, ascending. Hierarchical and dilated: the powers of their base; sequential: the
+  // powers of 2 (any L is accepted, and these are the budgets at which it can be compared
+  // level by level with hierarchical access); custom: the smallest L that fits its windows.
+  // Empty when none fits. The default (for schedules defined elsewhere): the accepted
+  // powers of 2.
+  virtual std::vector<int> budget_choices(int64_t history, int context) const;
+
+  // The largest of budget_choices(): what a front-end runs when no budget is given.
+  // Throws strata::Error saying why none fits (too little history, too small a context).
+  int default_budget(int64_t history, int context) const;
+
+  // The level of the token at offset d >= 1 before the target, for colouring a context:
+  // the first iteration whose window reaches it (its index k in offsets(budget)), or -1
+  // when no window does. Sequential overrides it (see there).
+  virtual int level_of_offset(int64_t d, int budget) const;
+
+  // Columns of the global transition matrix G for budget L: one update per iteration after
+  // the first, u_k = log p_k − log p_{k−1} (with the empty iteration, one more).
+  int gram_columns(int budget, bool with_empty = false) const;
+
+  // Budgets L' <= L whose rank the Gram matrix swept at L answers from its leading block
+  // (a schedule's updates for L' are a prefix of its updates for L), each with its number
+  // of columns: the rank's upper bound. Computed for any L >= 1, accepted or not, so a
+  // report can draw a schedule's bound without having swept it. Default: L alone.
+  struct RankPoint {
+    int budget = 0;
+    int columns = 0;
+  };
+  virtual std::vector<RankPoint> rank_points(int budget, bool with_empty = false) const;
+
+  // True when every window for budget L is the n most recent tokens for some n: the
+  // contexts a causal pass over a contiguous stretch of text also computes.
+  bool contiguous(int budget) const;
 };
 
 // C_k = {t-k … t-1}, k = 1 … L: one more token per iteration, L iterations.
@@ -70,6 +113,13 @@ class SequentialSchedule final : public Schedule {
   std::string name() const override { return "sequential"; }
   int iterations(int budget) const override;
   std::vector<std::vector<int>> offsets(int budget) const override;
+  std::vector<int> budget_choices(int64_t history, int context) const override;
+  // One iteration per token would give L levels; for colouring, offsets are grouped in the
+  // doubling bands of hierarchical access (1, 2, 3–4, 5–8, …), so that both schedules'
+  // contexts are coloured alike.
+  int level_of_offset(int64_t d, int budget) const override;
+  // L' = 2, 4, …, L (and L itself when it is not a power of 2), L' − 1 columns each.
+  std::vector<RankPoint> rank_points(int budget, bool with_empty = false) const override;
 };
 
 // C_k = the b^k most recent tokens, k = 0 … K with b^K = L: log_b(L) + 1 iterations.
@@ -84,6 +134,10 @@ class HierarchicalSchedule final : public Schedule {
   void check_budget(int budget) const override;
   int iterations(int budget) const override;
   std::vector<std::vector<int>> offsets(int budget) const override;
+  std::vector<int> budget_choices(int64_t history, int context) const override;
+  int level_of_offset(int64_t d, int budget) const override;  // smallest k with b^k >= d
+  // L' = b, b², …, up to L: log_b L' columns each.
+  std::vector<RankPoint> rank_points(int budget, bool with_empty = false) const override;
 
  private:
   int base_;
@@ -97,6 +151,9 @@ class DilatedSchedule final : public Schedule {
   void check_budget(int budget) const override;
   int iterations(int budget) const override;
   std::vector<std::vector<int>> offsets(int budget) const override;
+  std::vector<int> budget_choices(int64_t history, int context) const override;
+  // L' = 2, 4, …, up to L: log2 L' columns each.
+  std::vector<RankPoint> rank_points(int budget, bool with_empty = false) const override;
 };
 
 // Any list of windows, from JSON: [1, 3, {"offsets": [1, 2, 4]}, 16]. An integer n is the
@@ -114,6 +171,9 @@ class CustomSchedule final : public Schedule {
   void check_budget(int budget) const override;
   int iterations(int budget) const override;
   std::vector<std::vector<int>> offsets(int budget) const override;
+  // The windows do not depend on L: the one budget offered is the smallest that fits them.
+  std::vector<int> budget_choices(int64_t history, int context) const override;
+  int reach() const;  // the largest offset of any window
 
  private:
   std::vector<std::vector<int>> windows_;
