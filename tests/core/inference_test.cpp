@@ -11,32 +11,15 @@
 
 #include "strata/error.h"
 
-#include "tiny_model.h"
+#include "fixtures.h"
 
 namespace strata {
 namespace {
 
-ModelConfig tiny_config() { return testing_models::tiny_config(64); }
+using fixtures::random_tokens;
 
-std::shared_ptr<Weights> random_weights(uint64_t seed) {
-  return testing_models::random_weights(tiny_config(), seed);
-}
-
-// Every logit is 0 whatever the context: the final norm's weight is zero (llama-style
-// RMSNorm multiplies by it), so the output distribution is uniform.
-std::shared_ptr<Weights> context_free_weights() {
-  auto w = random_weights(5);
-  std::fill_n(w->view.final_norm, w->config.hidden_size, 0.0f);
-  return w;
-}
-
-std::vector<int32_t> random_tokens(int n, int vocab, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int32_t> d(0, vocab - 1);
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  for (auto& x : t) x = d(rng);
-  return t;
-}
+ModelConfig tiny_config() { return fixtures::tiny_config(64); }
+std::shared_ptr<Weights> random_weights(uint64_t seed) { return fixtures::random_weights(tiny_config(), seed); }
 
 // The log-distribution the model gives after the context set, computed directly.
 std::vector<float> direct_log_probs(Transformer& m, const std::vector<int32_t>& tokens, const ContextSet& c) {
@@ -149,7 +132,7 @@ TEST(InferenceTest, EmptyContextIterationFeedsBos) {
 }
 
 TEST(InferenceTest, ContextFreeModelIsUniformAtEveryIteration) {
-  auto w = context_free_weights();
+  auto w = fixtures::context_free_weights(tiny_config(), 5);
   Transformer model(w);
   const auto tokens = random_tokens(40, 64, 8);
   for (const char* spec : {"sequential", "hierarchical", "dilated"}) {

@@ -16,6 +16,8 @@
 #include "strata/file_util.h"
 #include "strata/safetensors.h"
 
+#include "fixtures.h"
+
 namespace strata {
 namespace {
 
@@ -31,23 +33,12 @@ std::string test_dir() {
 }
 
 ModelConfig small_config(bool tied) {
-  ModelConfig c;
-  c.vocab_size = 50;
-  c.hidden_size = 32;
-  c.intermediate_size = 48;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
+  ModelConfig c = fixtures::tiny_config({.vocab = 50, .intermediate = 48, .context = 256});
   c.tie_word_embeddings = tied;
   return c;
 }
 
-Weights random_weights(const ModelConfig& c, uint64_t seed = 1) {
-  Weights w(c);
-  w.init_random(seed);
-  return w;
-}
+Weights random_weights(const ModelConfig& c, uint64_t seed = 1) { return *fixtures::random_weights(c, seed, 0.02f); }
 
 std::vector<NamedTensor> named(const Weights& w) {
   std::vector<NamedTensor> t;

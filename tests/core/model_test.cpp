@@ -14,6 +14,7 @@
 #include <random>
 #include <vector>
 
+#include "fixtures.h"
 #include "reference_harness.h"
 #include "strata/error.h"
 #include "strata/model_dir.h"
@@ -23,42 +24,17 @@ namespace {
 
 constexpr double kTolerance = 1e-4;  // max |strata - torch| / max |torch| over all logits
 
-ModelConfig llama_config() {
-  ModelConfig c;
-  c.model_type = "llama";
-  c.vocab_size = 97;
-  c.hidden_size = 64;
-  c.intermediate_size = 160;
-  c.num_hidden_layers = 3;
-  c.num_attention_heads = 8;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.rope_theta = 10000.0f;
-  c.rms_norm_eps = 1e-5f;
-  c.hidden_act = Activation::kSiLU;
+ModelConfig llama_config() {  // grouped-query heads, untied head, a long context for sparse positions
+  ModelConfig c = fixtures::tiny_config(
+      {.vocab = 97, .hidden = 64, .intermediate = 160, .layers = 3, .heads = 8, .kv_heads = 2, .head_dim = 8, .context = 1024});
   c.tie_word_embeddings = false;
-  c.max_position_embeddings = 1024;
   return c;
 }
 
-ModelConfig gemma_config() {
-  ModelConfig c;
-  c.model_type = "gemma";
-  c.vocab_size = 89;
-  c.hidden_size = 48;
-  c.intermediate_size = 96;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 1;
-  c.head_dim = 16;  // 4 * 16 = 64 != 48: allowed, q_proj is (64, 48)
-  c.rope_theta = 10000.0f;
-  c.rms_norm_eps = 1e-6f;
-  c.hidden_act = Activation::kGeluTanh;
-  c.tie_word_embeddings = true;
-  c.scale_embeddings = true;
-  c.norm_weight_plus_one = true;
-  c.max_position_embeddings = 256;
-  return c;
+ModelConfig gemma_config() {  // multi-query; 4 heads × 16 = 64 != d 48: allowed, q_proj is (64, 48)
+  return fixtures::tiny_config(
+      {.vocab = 89, .hidden = 48, .intermediate = 96, .layers = 2, .heads = 4, .kv_heads = 1, .head_dim = 16, .context = 256},
+      fixtures::Family::kGemma);
 }
 
 // Matrices N(0, 0.5) so the logits are far from tiny, and every norm weight randomised

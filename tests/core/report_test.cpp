@@ -11,22 +11,16 @@
 
 #include "strata/error.h"
 
-#include "tiny_model.h"
+#include "fixtures.h"
 
 namespace strata {
 namespace {
 
 using json = nlohmann::json;
 
-ModelConfig tiny_config() { return testing_models::tiny_config(40); }
+using fixtures::random_tokens;
 
-std::vector<int32_t> random_tokens(int n, int vocab, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int32_t> d(0, vocab - 1);
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  for (auto& x : t) x = d(rng);
-  return t;
-}
+ModelConfig tiny_config() { return fixtures::tiny_config(40); }
 
 struct SweptRun {
   SweepOptions options;
@@ -36,9 +30,7 @@ struct SweptRun {
 
 SweptRun sweep(bool context_free, std::vector<std::string> schedules, int budget = 8, int targets = 6) {
   SweptRun r;
-  r.weights = std::make_shared<Weights>(tiny_config());
-  r.weights->init_random(21, 0.3f);
-  if (context_free) std::fill_n(r.weights->view.final_norm, r.weights->config.hidden_size, 0.0f);
+  r.weights = context_free ? fixtures::context_free_weights(tiny_config(), 21) : fixtures::random_weights(tiny_config(), 21);
   Transformer model(r.weights);
   r.options.budget = budget;
   r.options.targets = targets;

@@ -13,24 +13,15 @@
 #include "strata/error.h"
 #include "strata/inference.h"
 
-#include "tiny_model.h"
+#include "fixtures.h"
 
 namespace strata {
 namespace {
 
-ModelConfig tiny_config() { return testing_models::tiny_config(48); }
+using fixtures::random_tokens;
 
-std::shared_ptr<Weights> random_weights(uint64_t seed) {
-  return testing_models::random_weights(tiny_config(), seed);
-}
-
-std::vector<int32_t> random_tokens(int n, int vocab, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int32_t> d(0, vocab - 1);
-  std::vector<int32_t> t(static_cast<size_t>(n));
-  for (auto& x : t) x = d(rng);
-  return t;
-}
+ModelConfig tiny_config() { return fixtures::tiny_config(48); }
+std::shared_ptr<Weights> random_weights(uint64_t seed) { return fixtures::random_weights(tiny_config(), seed); }
 
 double max_abs(const std::vector<double>& v) {
   double m = 0;
@@ -143,8 +134,7 @@ TEST(SweepTest, FinalIterationsOfSequentialAndHierarchicalAgree) {
 }
 
 TEST(SweepTest, ContextFreeModelGivesFlatCurvesAndZeroUpdates) {
-  auto w = random_weights(15);
-  std::fill_n(w->view.final_norm, w->config.hidden_size, 0.0f);  // all logits 0: uniform
+  auto w = fixtures::context_free_weights(tiny_config(), 15);
   Transformer model(w);
   const auto tokens = random_tokens(50, w->config.vocab_size, 16);
   SweepOptions o;

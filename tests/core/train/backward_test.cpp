@@ -8,25 +8,15 @@
 
 #include "strata/backward.h"
 
+#include "../fixtures.h"
+
 namespace strata {
 namespace {
 
-ModelConfig tiny_config(bool gemma) {
-  ModelConfig c;
-  c.model_type = gemma ? "gemma" : "llama";
-  c.vocab_size = 11;
-  c.hidden_size = 8;
-  c.intermediate_size = 12;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 2;
-  c.num_key_value_heads = 1;
-  c.head_dim = 4;
-  c.max_position_embeddings = 16;
-  c.hidden_act = gemma ? Activation::kGeluTanh : Activation::kSiLU;
-  c.tie_word_embeddings = gemma;
-  c.scale_embeddings = gemma;
-  c.norm_weight_plus_one = gemma;
-  return c;
+ModelConfig tiny_config(bool gemma) {  // small enough for finite differences on every weight
+  return fixtures::tiny_config({.vocab = 11, .hidden = 8, .intermediate = 12, .layers = 2, .heads = 2, .kv_heads = 1,
+                                .head_dim = 4, .context = 16},
+                               gemma ? fixtures::Family::kGemma : fixtures::Family::kLlama);
 }
 
 struct Batch {

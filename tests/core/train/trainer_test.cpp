@@ -8,6 +8,7 @@
 #include <memory>
 #include <random>
 
+#include "../fixtures.h"
 #include "../reference_harness.h"
 #include "strata/error.h"
 #include "strata/model_dir.h"
@@ -17,21 +18,7 @@ namespace strata {
 namespace {
 
 ModelConfig tiny(bool gemma) {
-  ModelConfig c;
-  c.model_type = gemma ? "gemma" : "llama";
-  c.vocab_size = 53;
-  c.hidden_size = 32;
-  c.intermediate_size = 64;
-  c.num_hidden_layers = 2;
-  c.num_attention_heads = 4;
-  c.num_key_value_heads = 2;
-  c.head_dim = 8;
-  c.max_position_embeddings = 64;
-  c.hidden_act = gemma ? Activation::kGeluTanh : Activation::kSiLU;
-  c.tie_word_embeddings = gemma;
-  c.scale_embeddings = gemma;
-  c.norm_weight_plus_one = gemma;
-  return c;
+  return fixtures::tiny_config({.vocab = 53, .context = 64}, gemma ? fixtures::Family::kGemma : fixtures::Family::kLlama);
 }
 
 void compare_with_torch(bool gemma) {

@@ -1,0 +1,88 @@
+// The test suite's model fixtures, in one place: tiny random models of either family,
+// random token streams, and model directories written by the core itself. No GoogleTest
+// here, so the WebAssembly tests (web/tests) use the same fixtures.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "strata/model_dir.h"
+#include "strata/tokenizer.h"
+#include "strata/weights.h"
+
+namespace strata::fixtures {
+
+enum class Family { kLlama, kGemma };
+
+// The sizes of a tiny model; the defaults: 2 layers, d 32, 4 heads of 8 (2 kv heads),
+// gated MLP 64, context 32.
+struct Shape {
+  int vocab = 48, hidden = 32, intermediate = 64, layers = 2, heads = 4, kv_heads = 2, head_dim = 8, context = 32;
+};
+
+// Llama: SwiGLU, untied head unless told. Gemma: GeGLU (tanh), tied head, embeddings scaled
+// by sqrt(d), RMSNorm weights as 1 + w.
+inline ModelConfig tiny_config(const Shape& s = {}, Family family = Family::kLlama) {
+  const bool gemma = family == Family::kGemma;
+  ModelConfig c;
+  c.model_type = gemma ? "gemma" : "llama";
+  c.vocab_size = s.vocab;
+  c.hidden_size = s.hidden;
+  c.intermediate_size = s.intermediate;
+  c.num_hidden_layers = s.layers;
+  c.num_attention_heads = s.heads;
+  c.num_key_value_heads = s.kv_heads;
+  c.head_dim = s.head_dim;
+  c.max_position_embeddings = s.context;
+  c.rms_norm_eps = gemma ? 1e-6f : 1e-5f;
+  c.hidden_act = gemma ? Activation::kGeluTanh : Activation::kSiLU;
+  c.tie_word_embeddings = gemma;
+  c.scale_embeddings = gemma;
+  c.norm_weight_plus_one = gemma;
+  return c;
+}
+
+inline ModelConfig tiny_config(int vocab, Family family = Family::kLlama) {
+  Shape s;
+  s.vocab = vocab;
+  return tiny_config(s, family);
+}
+
+inline std::shared_ptr<Weights> random_weights(const ModelConfig& c, uint64_t seed, float std = 0.3f) {
+  auto w = std::make_shared<Weights>(c);
+  w->init_random(seed, std);
+  return w;
+}
+
+// Every logit is 0 whatever the context: the final norm's weight is zero (a Llama-style
+// RMSNorm multiplies by it), so every prediction is the uniform distribution.
+inline std::shared_ptr<Weights> context_free_weights(const ModelConfig& c, uint64_t seed) {
+  auto w = random_weights(c, seed);
+  std::fill_n(w->view.final_norm, w->config.hidden_size, 0.0f);
+  return w;
+}
+
+inline std::vector<int32_t> random_tokens(int n, int vocab, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int32_t> d(0, vocab - 1);
+  std::vector<int32_t> t(static_cast<size_t>(n));
+  for (auto& x : t) x = d(rng);
+  return t;
+}
+
+// A complete model directory (config.json, model.safetensors, tokenizer.json) of a random
+// model with the byte-level tokenizer; vocab 256. Returns its config.
+inline ModelConfig write_byte_model_dir(const std::string& dir, int context = 64, uint64_t seed = 7) {
+  Shape s;
+  s.vocab = Tokenizer::kByteVocabSize;
+  s.context = context;
+  const ModelConfig c = tiny_config(s);
+  std::filesystem::create_directories(dir);
+  save_model(dir, *random_weights(c, seed, 0.02f), Tokenizer());
+  return c;
+}
+
+}  // namespace strata::fixtures
