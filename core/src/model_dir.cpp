@@ -33,11 +33,14 @@ Weights load_weights(const std::string& dir) {
   if (!file_exists(config_path)) throw Error(dir + ": not a model directory (config.json missing)");
   if (!file_exists(model_path)) throw Error(dir + ": not a model directory (model.safetensors missing)");
 
-  Weights w(read_config(config_path));
+  const ModelConfig config = read_config(config_path);
   const SafetensorsReader reader = SafetensorsReader::open(model_path);
 
+  // Every tensor is checked against the file before the weights are allocated: the
+  // allocation is then bounded by what the file holds, not by what a config claims.
+  const std::vector<TensorInfo> layout = parameter_layout(config);
   std::set<std::string> expected;
-  for (const auto& t : w.layout) {
+  for (const auto& t : layout) {
     expected.insert(t.name);
     const TensorEntry* e = reader.find(t.name);
     if (!e)
@@ -46,15 +49,16 @@ Weights load_weights(const std::string& dir) {
     if (e->shape != t.shape)
       throw Error(model_path + ": tensor " + t.name + " has shape " + shape_str(e->shape) +
                   " but config.json implies " + shape_str(t.shape));
-    reader.read_f32(*e, std::span<float>(w.data.data() + t.offset, t.size));
   }
   for (const auto& e : reader.tensors()) {
     if (expected.count(e.name)) continue;
     // Exporters often write the tied head out as a copy of the embedding; it adds nothing.
-    if (w.config.tie_word_embeddings && e.name == "lm_head.weight") continue;
+    if (config.tie_word_embeddings && e.name == "lm_head.weight") continue;
     throw Error(model_path + ": unexpected tensor " + e.name + " (not part of the model config.json describes" +
                 (e.name == "lm_head.weight" ? "; tie_word_embeddings is false" : "") + ")");
   }
+  Weights w(config);
+  for (const auto& t : w.layout) reader.read_f32(*reader.find(t.name), std::span<float>(w.data.data() + t.offset, t.size));
   return w;
 }
 

@@ -18,6 +18,9 @@ constexpr const char* kValidSpecs =
 
 // Far beyond any model's context, yet keeps offsets, budgets and position ids in int32.
 constexpr int64_t kMaxCustomOffset = int64_t(1) << 24;
+// All windows of a custom schedule together hold at most this many offsets, checked
+// before any window is expanded: a 300-byte spec must not cost gigabytes.
+constexpr int64_t kMaxCustomTotalOffsets = int64_t(1) << 24;
 
 // k with base^k == n, or -1; written with division so large n cannot overflow.
 int exact_log(int n, int base) {
@@ -258,12 +261,17 @@ std::vector<Schedule::RankPoint> DilatedSchedule::rank_points(int budget, bool w
 
 CustomSchedule::CustomSchedule(std::vector<std::vector<int>> windows) : windows_(std::move(windows)) {
   if (windows_.empty()) throw Error("custom schedule: the list of windows is empty");
+  int64_t total = 0;
+  for (const std::vector<int>& w : windows_) total += int64_t(w.size());
+  if (total > kMaxCustomTotalOffsets)
+    throw Error("custom schedule: its windows hold " + std::to_string(total) + " offsets in all, more than " +
+                std::to_string(kMaxCustomTotalOffsets));
   for (size_t i = 0; i < windows_.size(); ++i) {
     std::vector<int>& w = windows_[i];
     const std::string where = "custom schedule: window " + std::to_string(i + 1) + ": ";
     if (w.empty())
       throw Error(where + "has no offsets (for the empty context use the with-empty option)");
-    std::sort(w.begin(), w.end(), std::greater<int>());
+    if (!std::is_sorted(w.begin(), w.end(), std::greater<int>())) std::sort(w.begin(), w.end(), std::greater<int>());
     for (size_t j = 0; j < w.size(); ++j) {
       if (w[j] < 1) throw Error(where + "offset " + std::to_string(w[j]) + " must be at least 1");
       if (w[j] > kMaxCustomOffset)
@@ -278,7 +286,7 @@ CustomSchedule CustomSchedule::from_json(std::string_view json_text, std::string
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax errors, and numbers beyond double (1e400)
     throw Error(who + ": malformed JSON: " + e.what());
   }
   if (!j.is_array())
@@ -297,6 +305,18 @@ CustomSchedule CustomSchedule::from_json(std::string_view json_text, std::string
     return int(v.get<uint64_t>());
   };
 
+  // The size of every window before any is expanded (an integer n stands for n offsets).
+  int64_t total = 0;
+  for (size_t i = 0; i < j.size(); ++i) {
+    const nlohmann::json& item = j[i];
+    if (item.is_object()) total += item.contains("offsets") && item["offsets"].is_array() ? int64_t(item["offsets"].size()) : 0;
+    else if (item.is_number_unsigned() && item.get<uint64_t>() <= uint64_t(kMaxCustomOffset))  // larger: refused below
+      total += int64_t(item.get<uint64_t>());
+  }
+  if (total > kMaxCustomTotalOffsets)
+    throw Error(who + ": its windows hold " + std::to_string(total) + " offsets in all, more than " +
+                std::to_string(kMaxCustomTotalOffsets));
+
   std::vector<std::vector<int>> windows;
   for (size_t i = 0; i < j.size(); ++i) {
     const nlohmann::json& item = j[i];
@@ -310,12 +330,11 @@ CustomSchedule CustomSchedule::from_json(std::string_view json_text, std::string
       if (list.empty())
         throw Error(who + ": " + where + ": empty offsets (for the empty context use the with-empty option)");
       std::vector<int> w;
-      for (const nlohmann::json& d : list) {
-        const int offset = positive_int(d, where + " offset");
-        if (std::find(w.begin(), w.end(), offset) != w.end())
-          throw Error(who + ": " + where + ": offset " + std::to_string(offset) + " repeated");
-        w.push_back(offset);
-      }
+      w.reserve(list.size());
+      for (const nlohmann::json& d : list) w.push_back(positive_int(d, where + " offset"));
+      std::sort(w.begin(), w.end(), std::greater<int>());
+      const auto repeat = std::adjacent_find(w.begin(), w.end());
+      if (repeat != w.end()) throw Error(who + ": " + where + ": offset " + std::to_string(*repeat) + " repeated");
       windows.push_back(std::move(w));
     } else {
       windows.push_back(most_recent(positive_int(item, where + " size")));

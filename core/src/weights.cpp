@@ -2,7 +2,9 @@
 #include "strata/weights.h"
 
 #include <cmath>
+#include <new>
 #include <random>
+#include <string>
 
 #include "strata/error.h"
 
@@ -59,9 +61,15 @@ WeightViews bind_weights(const ModelConfig& c, float* flat) {
   return v;
 }
 
-Weights::Weights(const ModelConfig& c) : config(c), layout(parameter_layout(c)) {
+Weights::Weights(const ModelConfig& c) : config(c) {
   c.validate();
-  data.assign(size_t(c.parameter_count()), 0.0f);
+  layout = parameter_layout(c);
+  try {
+    data.assign(size_t(c.parameter_count()), 0.0f);
+  } catch (const std::bad_alloc&) {
+    throw Error("cannot allocate " + std::to_string(c.parameter_count() * 4 / (1 << 20)) + " MiB for the weights of a " +
+                std::to_string(c.parameter_count()) + "-parameter model");
+  }
   view = bind_weights(config, data.data());
 }
 

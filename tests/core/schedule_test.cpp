@@ -296,5 +296,24 @@ TEST(ScheduleTest, ContiguousWindows) {
   EXPECT_FALSE(make_schedule(R"(custom:[1, {"offsets": [1, 3]}])")->contiguous(8));
 }
 
+
+// Fuzzing findings (issue 11): each failed before its fix.
+TEST(ScheduleTest, NumberBeyondDoubleIsAStrataError) {
+  // nlohmann throws out_of_range, not parse_error, for 1e400: it used to escape make_schedule.
+  expect_error([] { make_schedule("custom:[1e400]"); }, {"malformed JSON"});
+  expect_error([] { make_schedule(R"(custom:[{"offsets": [1, -1e999]}])"); }, {"malformed JSON"});
+}
+
+TEST(ScheduleTest, TotalSizeIsBoundedBeforeExpanding) {
+  // 40 windows of 2^24 tokens: 2.6 GB of offsets were built before anything refused them.
+  std::string spec = "custom:[";
+  for (int i = 0; i < 40; ++i) spec += (i ? ",16777216" : "16777216");
+  spec += "]";
+  expect_error([&] { make_schedule(spec); }, {"offsets in all", "more than 16777216"});
+  expect_error([] { CustomSchedule(std::vector<std::vector<int>>(2, std::vector<int>(9000000, 1))); }, {"offsets in all"});
+  // One large window alone is fine, and cheap: already in order, it is not sorted again.
+  EXPECT_EQ(make_schedule("custom:[1, 4000000]")->iterations(4000000), 2);
+}
+
 }  // namespace
 }  // namespace strata

@@ -11,6 +11,18 @@ namespace strata {
 enum class Activation { kSiLU, kGeluTanh };  // gate activation: SwiGLU or GeGLU
 
 struct ModelConfig {
+  // Limits validate() and config_from_json() enforce: far beyond any published model, and
+  // small enough that every size product is exact in 64 bits and every dimension in int.
+  static constexpr int64_t kMaxVocabSize = int64_t(1) << 24;
+  static constexpr int64_t kMaxHiddenSize = int64_t(1) << 16;
+  static constexpr int64_t kMaxIntermediateSize = int64_t(1) << 20;
+  static constexpr int64_t kMaxLayers = 1024;
+  static constexpr int64_t kMaxHeads = 1024;
+  static constexpr int64_t kMaxHeadDim = 4096;
+  static constexpr int64_t kMaxContext = int64_t(1) << 24;
+  static constexpr int64_t kMaxParameters = int64_t(1) << 38;
+
+
   std::string model_type = "llama";  // "llama" or "gemma"; sets the defaults below
   int vocab_size = 256;
   int hidden_size = 64;          // d

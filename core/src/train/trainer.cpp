@@ -3,10 +3,12 @@
 #include "strata/trainer.h"
 
 #include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "strata/error.h"
+#include "strata/json_fields.h"
 #include "strata/safetensors.h"
 
 namespace strata {
@@ -19,27 +21,22 @@ nlohmann::json train_options_to_json(const TrainOptions& o) {
 }
 
 TrainOptions train_options_from_json(const nlohmann::json& j) {
+  namespace f = json_fields;
+  constexpr std::string_view where = "training options";
   if (!j.is_object()) throw Error("training options: expected a JSON object");
   TrainOptions o;
-  try {
-    o.batch_size = j.value("batch_size", o.batch_size);
-    o.seq_len = j.value("seq_len", o.seq_len);
-    o.steps = j.value("steps", o.steps);
-    o.lr = j.value("lr", o.lr);
-    o.min_lr = j.value("min_lr", o.min_lr);
-    o.warmup = j.value("warmup", o.warmup);
-    o.beta1 = j.value("beta1", o.beta1);
-    o.beta2 = j.value("beta2", o.beta2);
-    o.eps = j.value("eps", o.eps);
-    o.weight_decay = j.value("weight_decay", o.weight_decay);
-    o.clip = j.value("clip", o.clip);
-    o.seed = j.value("seed", o.seed);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string("training options: ") + e.what());
-  }
-  if (o.batch_size < 1 || o.seq_len < 1 || o.steps < 1 || o.warmup < 0 || !(o.lr > 0) ||
-      o.min_lr < 0 || !(o.beta1 >= 0 && o.beta1 < 1) || !(o.beta2 >= 0 && o.beta2 < 1) || o.clip < 0)
-    throw Error("training options: batch_size, seq_len, steps must be >= 1, lr > 0, betas in [0,1)");
+  o.batch_size = int(f::integer_or(j, "batch_size", o.batch_size, 1, 1 << 16, where));
+  o.seq_len = int(f::integer_or(j, "seq_len", o.seq_len, 1, ModelConfig::kMaxContext, where));
+  o.steps = f::integer_or(j, "steps", o.steps, 1, int64_t(1) << 40, where);
+  o.lr = float(f::number_or(j, "lr", o.lr, 1e-12, 10, where));
+  o.min_lr = float(f::number_or(j, "min_lr", o.min_lr, 0, 10, where));
+  o.warmup = f::integer_or(j, "warmup", o.warmup, 0, int64_t(1) << 40, where);
+  o.beta1 = float(f::number_or(j, "beta1", o.beta1, 0, 0.999999, where));
+  o.beta2 = float(f::number_or(j, "beta2", o.beta2, 0, 0.999999, where));
+  o.eps = float(f::number_or(j, "eps", o.eps, 0, 1, where));
+  o.weight_decay = float(f::number_or(j, "weight_decay", o.weight_decay, 0, 10, where));
+  o.clip = float(f::number_or(j, "clip", o.clip, 0, 1e6, where));
+  o.seed = uint64_t(f::integer_or(j, "seed", int64_t(o.seed), 0, INT64_MAX, where));
   return o;
 }
 
