@@ -13,6 +13,7 @@ packages=(
   libimgui-dev libglfw3-dev libopenblas-dev
   python3 python3-torch python3-numpy
   emscripten chromium
+  clang-14 libclang-rt-14-dev libomp-14-dev
   dpkg-dev
 )
 

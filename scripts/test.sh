@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what a bare Debian 12 needs, builds, and runs every suite:
-#   1. the GoogleTest suite under AddressSanitizer + UndefinedBehaviorSanitizer (build/asan)
+#   1. the GoogleTest suite under AddressSanitizer + UndefinedBehaviorSanitizer (build/asan),
+#      then every libFuzzer target for a bounded, seeded run (build/fuzz, clang)
 #   2. the installed package, consumed by tests/consumer through find_package(strata)
 #   3. the browser demo: WASM unit test and the Chromium end-to-end test (build/web)
 #   4. the native suite (build/), incl. the PyTorch reference checks; its ctest summary
@@ -19,6 +20,12 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON 
 cmake --build build/asan -j$jobs
 # Reference checks spawn Python (uninstrumented); they run in the native suite below.
 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/asan -j$jobs -E 'Torch|Reference'
+
+echo "== fuzz targets, a bounded run each: build/fuzz"
+CC=clang-14 CXX=clang++-14 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_FUZZ=ON \
+  -DSTRATA_BUILD_NATIVE=OFF -DSTRATA_BUILD_TESTS=OFF >/dev/null
+cmake --build build/fuzz -j$jobs
+ctest --test-dir build/fuzz -j$jobs
 
 echo "== native build: build/"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$PWD/build/install" >/dev/null

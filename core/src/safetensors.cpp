@@ -38,7 +38,7 @@ uint64_t load_u64_le(const unsigned char* p) {
   return v;
 }
 
-uint32_t load_u32_le(const unsigned char* p) {
+[[maybe_unused]] uint32_t load_u32_le(const unsigned char* p) {  // big-endian hosts only
   return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 

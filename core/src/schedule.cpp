@@ -145,7 +145,9 @@ int Schedule::gram_columns(int budget, bool with_empty) const {
 }
 
 std::vector<Schedule::RankPoint> Schedule::rank_points(int budget, bool with_empty) const {
-  return {{budget, gram_columns(budget, with_empty)}};
+  const int columns = gram_columns(budget, with_empty);
+  if (columns == 0) return {};
+  return {{budget, columns}};
 }
 
 bool Schedule::contiguous(int budget) const {

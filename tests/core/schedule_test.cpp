@@ -282,6 +282,9 @@ TEST(ScheduleTest, GramColumnsAndRankPoints) {
   EXPECT_EQ(pairs(HierarchicalSchedule().rank_points(12)), (P{{2, 1}, {4, 2}, {8, 3}}));
   EXPECT_EQ(pairs(DilatedSchedule().rank_points(8)), (P{{2, 1}, {4, 2}, {8, 3}}));
   EXPECT_EQ(pairs(make_schedule("custom:[1, 3, 16]")->rank_points(16)), (P{{16, 2}}));
+  // A single iteration leaves no update to rank (found by the fuzzer: hierarchical:796 at L = 1).
+  EXPECT_EQ(pairs(make_schedule("hierarchical:796")->rank_points(1)), P{});
+  EXPECT_EQ(pairs(make_schedule("custom:[5]")->rank_points(8)), P{});
   // The point at L always has the Gram matrix's own column count.
   for (const char* spec : {"sequential", "hierarchical", "hierarchical:4", "dilated"})
     EXPECT_EQ(make_schedule(spec)->rank_points(16).back().columns, make_schedule(spec)->gram_columns(16)) << spec;

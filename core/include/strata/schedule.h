@@ -95,7 +95,8 @@ class Schedule {
   // Budgets L' <= L whose rank the Gram matrix swept at L answers from its leading block
   // (a schedule's updates for L' are a prefix of its updates for L), each with its number
   // of columns: the rank's upper bound. Computed for any L >= 1, accepted or not, so a
-  // report can draw a schedule's bound without having swept it. Default: L alone.
+  // report can draw a schedule's bound without having swept it. Default: L alone. Every
+  // point has at least one column; none when a single iteration leaves nothing to rank.
   struct RankPoint {
     int budget = 0;
     int columns = 0;
