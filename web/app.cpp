@@ -1125,7 +1125,7 @@ std::string state_json(const App& app) {
   run["reference"] = reference;
   const ControlRects& c = app.controls;
   const json j = {
-      {"ready", app.frame >= 2 && app.width > 0},
+      {"ready", app_ready(app)},
       {"frame", app.frame},
       {"fps", app.fps},
       {"canvas", {app.width, app.height}},
@@ -1146,6 +1146,12 @@ std::string state_json(const App& app) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+bool app_ready(const App& app) {
+  const bool drawn = app.frame >= 2 && app.width > 0;
+  const bool settled = app.model.status == ModelStatus::kLoaded || app.model.status == ModelStatus::kError;
+  return drawn && settled;
+}
+
 std::string command(App& app, std::string_view text) {
   using nlohmann::json;
   auto fail = [](const std::string& why) { return json{{"ok", false}, {"error", why}}.dump(); };
@@ -1154,6 +1160,10 @@ std::string command(App& app, std::string_view text) {
     return fail("expected a JSON object with a \"cmd\" string");
   const std::string cmd = j["cmd"].get<std::string>();
   json reply = {{"ok", true}};
+  // Stepping needs a run: without one the command is refused, not silently dropped.
+  static const char* const kNeedRun[] = {"next", "prev", "reset", "goto", "play"};
+  if (!app.run.inference && std::find(std::begin(kNeedRun), std::end(kNeedRun), cmd) != std::end(kNeedRun))
+    return fail(cmd + ": no run (" + app.run.message + ")");
   try {
     if (cmd == "set_text") {
       app.text.text = j.at("text").get<std::string>();

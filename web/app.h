@@ -200,6 +200,11 @@ double bench_forward(App& app, int n, int reps);
 //   model_fetching {url}       model_fetched {url, dir, files: [{name, bytes}]}
 //   model_fetch_failed {url, error}
 std::string state_json(const App& app);
+// The state's "ready": frames are drawn and the model has settled (loaded, or failed for
+// good). From then on every command applies, in the order it arrives; before it, the
+// model's arrival (model_fetched) re-tokenizes the text, moves the target and rebuilds the
+// run, so what earlier commands did would be lost.
+bool app_ready(const App& app);
 std::string command(App& app, std::string_view json);
 
 }  // namespace strata::web

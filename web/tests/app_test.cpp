@@ -237,6 +237,29 @@ void test_stepping() {
   std::printf("tiny model, 64 tokens: %.3f ms per forward\n", b["ms"].get<double>());
 }
 
+// Issue 10: "ready" waits for the model, so that commands sent the moment it is true apply
+// (before, it was true while the model was still being fetched: five `next` did nothing,
+// replied ok, and the model's arrival rebuilt the run).
+void test_ready_waits_for_the_model() {
+  App app;
+  init_app(app);
+  write_tiny_model("/ready");
+  CHECK(cmd(app, {{"cmd", "model_fetching"}, {"url", "model/"}})["ok"] == true);
+  app.frame = 3;  // as main.cpp counts drawn frames
+  app.width = 1280;
+  CHECK(state(app)["ready"] == false);               // drawn, but the model is on its way
+  CHECK(cmd(app, {{"cmd", "next"}})["ok"] == false);  // refused, not silently dropped
+  CHECK(cmd(app, {{"cmd", "model_fetched"}, {"dir", "/ready"}, {"files", files_of("/ready")}})["ok"] == true);
+  CHECK(state(app)["ready"] == true);
+  for (int i = 0; i < 5; ++i) CHECK(cmd(app, {{"cmd", "next"}})["ok"] == true);
+  const json s = state(app);
+  CHECK(s["run"]["steps_run"] == 5 && s["run"]["iteration"] == 4 && s["run"]["history"].size() == 5);
+  // A model that cannot be loaded is settled too: the page is ready, with nothing to run.
+  CHECK(cmd(app, {{"cmd", "model_fetch_failed"}, {"error", "HTTP 404"}})["ok"] == true);
+  CHECK(state(app)["ready"] == true);
+  CHECK(cmd(app, {{"cmd", "next"}})["ok"] == false);
+}
+
 void test_frames() {
   App app;
   init_app(app);
@@ -292,6 +315,7 @@ int main() {
   test_tokens_and_target();
   test_model_loading();
   test_stepping();
+  test_ready_waits_for_the_model();
   test_frames();
   if (g_failures) {
     std::fprintf(stderr, "%d check(s) failed\n", g_failures);

@@ -242,6 +242,46 @@ test("the page starts, draws its UI and reports ready", { timeout: 120_000 }, as
   await page.close();
 });
 
+// Issue 10: five `next` sent at once after `ready` left the history empty (they reached an
+// app still fetching its model, with no run to step, and the model's arrival rebuilt the
+// run). Here the commands go out in the same task that first sees `ready`, before any
+// other page event can run, and must apply in order.
+test("commands sent the moment the page is ready apply in order", { timeout: 120_000 }, async (t) => {
+  if (!haveModel() && process.env.STRATA_E2E_REQUIRE_MODEL !== "1") return t.skip("no model bundled");
+  const page = await openPage();
+  await page.waitForFunction(() => window.Module && Module.calledRun, null, { timeout: 60_000, polling: 50 });
+  const { model, replies, after } = await page.evaluate(() => new Promise((resolve) => {
+    const poll = () => {
+      if (window.strataError) return resolve({});
+      const ready = strataState();
+      if (!ready.ready) return setTimeout(poll, 1);
+      const replies = [1, 2, 3, 4, 5].map(() => strataCommand({ cmd: "next" }));
+      resolve({ model: ready.model.status, replies, after: strataState().run });
+    };
+    poll();
+  }));
+  assert.equal(await overlay(page), null);
+  assert.deepEqual(replies, Array(5).fill({ ok: true }), "every command was accepted");
+  assert.equal(model, "loaded", "the model is in place when the page says ready");
+  assert.equal(after.steps_run, 5, "five steps ran at once");
+  assert.equal(after.iteration, 4);
+  await waitFrames(page, 5);
+  let s = await state(page);
+  assert.equal(s.model.status, "loaded");
+  assert.equal(s.run.history.length, 5, "and stay in the history");
+  assert.equal(s.run.iteration, 4);
+
+  // In order: the schedule changes first, then three steps and one back.
+  const more = await page.evaluate(() => [{ cmd: "set_schedule", schedule: "sequential" }, { cmd: "next" },
+    { cmd: "next" }, { cmd: "next" }, { cmd: "prev" }].map((c) => strataCommand(c)));
+  assert.deepEqual(more, Array(5).fill({ ok: true }));
+  s = await state(page);
+  assert.equal(s.run.spec, "sequential");
+  assert.equal(s.run.steps_run, 3);
+  assert.equal(s.run.iteration, 1);
+  await page.close();
+});
+
 test("clicking a token chip makes it the target; typing edits the text", { timeout: 120_000 }, async (t) => {
   const page = await openPage();
   await waitReady(page);
