@@ -1,22 +1,27 @@
-// The browser demo's entry point: a GLFW window with an OpenGL ES 3 / WebGL2 context, Dear
-// ImGui's GLFW + OpenGL3 backends, and the frame loop, in the shape of ImGui's own examples
-// (the loop body sits between EMSCRIPTEN_MAINLOOP_BEGIN/END, see mainloop.h). The UI itself
-// is app.h/app.cpp; this file only adds the platform and the C functions the page and the
-// tests call:
-//   const char* strata_state_json()             the app's state as JSON (app.h: state_json)
+// The browser demo's entry point, platform only: a GLFW window with an OpenGL ES 3 / WebGL2
+// context, Dear ImGui's GLFW + OpenGL3 backends, and the frame loop, in the shape of ImGui's
+// own examples (the loop body sits between EMSCRIPTEN_MAINLOOP_BEGIN/END, see mainloop.h).
+// Each frame: update_app (run.h), then draw_app (panels.h). The look is style.h's. This
+// file also exports the C functions the page and the tests call (test_api.h):
+//   const char* strata_state_json()             the app's state as JSON
 //   const char* strata_command(const char* json) one command, e.g. {"cmd":"select_target","index":3}
-//   double strata_bench_forward(int n, int reps)  ms per forward pass over n tokens (app.h)
+//   double strata_bench_forward(int n, int reps)  ms per forward pass over n tokens (run.h)
 // The same file builds natively (GLFW + desktop GL 3.0), with the exports left unused.
 #include <cstdio>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include "app.h"
 #include "imgui.h"
 #include "imgui_impl_glfw.h"
 #include "imgui_impl_opengl3.h"
 #include "mainloop.h"
+#include "panels.h"
+#include "run.h"
+#include "state.h"
 #include "strata/ops.h"
+#include "style.h"
+#include "test_api.h"
 
 #ifdef __EMSCRIPTEN__
 #include <emscripten.h>
@@ -62,7 +67,11 @@ const char* get_clipboard(void*) { return nullptr; }
 extern "C" {
 EMSCRIPTEN_KEEPALIVE const char* strata_state_json() {
   static std::string out;
-  out = strata::web::state_json(g_app);
+  try {
+    out = strata::web::state_json(g_app);
+  } catch (const std::exception& e) {  // e.g. a predicted id the tokenizer does not know
+    out = std::string("{\"ready\":false,\"error\":") + nlohmann::json(e.what()).dump() + "}";
+  }
   return out.c_str();
 }
 EMSCRIPTEN_KEEPALIVE const char* strata_command(const char* json) {
@@ -117,9 +126,7 @@ int main(int, char**) {
   IMGUI_CHECKVERSION();
   ImGui::CreateContext();
   ImGuiIO& io = ImGui::GetIO();
-  ImGui::StyleColorsDark();
-  ImGui::GetStyle().WindowPadding = ImVec2(12, 10);
-  ImGui::GetStyle().FramePadding = ImVec2(6, 4);
+  strata::web::style::apply();
 
   g_app.platform.font = "ImGui default";
   g_app.platform.simd_target = strata::ops::simd_target();
@@ -168,7 +175,8 @@ int main(int, char**) {
     int w = 0, h = 0;
     glfwGetFramebufferSize(g_window, &w, &h);
     glViewport(0, 0, w, h);
-    glClearColor(0.09f, 0.10f, 0.12f, 1.0f);
+    const ImVec4 bg = strata::web::style::kBackground;
+    glClearColor(bg.x, bg.y, bg.z, bg.w);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     glfwSwapBuffers(g_window);

@@ -3,10 +3,13 @@
 // download), and checks what a person would see:
 //   - the page starts, reports ready through strata_state_json, shows no error overlay, and
 //     the canvas shows a drawn UI (a screenshot with varied pixels, not one flat colour);
+//   - commands sent the moment the page reports ready apply, in order;
 //   - clicking a token chip makes it the target; typing edits the text;
 //   - stepping through every hierarchical level (clicking Next) gives, at each level, the
-//     surprisal the native library computes for the same text and target (`strata infer
-//     --json`), within TOLERANCE_BITS; a screenshot per level;
+//     context, levels and surprisal the native library computes for the same text and
+//     target (`strata infer --json`, whose default budget must be the page's), within
+//     TOLERANCE_BITS; a screenshot per level. Budgets and levels are read from the state
+//     (the core's Schedule), never recomputed here;
 //   - a truncated model file is reported inside the app, which keeps running;
 //   - no WebGL2, or a module that fails to load, shows the error overlay.
 // Screenshots go to <build>/screenshots/. Run: `node --test` in web/tests (after
@@ -134,13 +137,14 @@ async function waitModelLoaded(page, t) {
 }
 
 // The native library's iterations for the same text and target: `strata infer --json`.
-function nativeInfer(text, target, schedule, budget) {
+// Without a budget the CLI picks its schedule's default (Schedule::default_budget).
+function nativeInfer(text, target, schedule, budget = null) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "strata-e2e-"));
   try {
     const textFile = path.join(dir, "text.txt");
     writeFileSync(textFile, text);
     const args = ["infer", "--model", path.join(binDir, "model"), "--text", textFile, "--target", String(target),
-      "--schedule", schedule, "--budget", String(budget), "--top-k", "8", "--json"];
+      "--schedule", schedule, ...(budget === null ? [] : ["--budget", String(budget)]), "--top-k", "8", "--json"];
     const r = spawnSync(NATIVE_CLI, args, { encoding: "utf8", timeout: 120_000 });
     assert.equal(r.status, 0, `${NATIVE_CLI} ${args.join(" ")} failed (${r.status}):\n${r.stderr}${r.error || ""}`);
     return JSON.parse(r.stdout);
@@ -242,6 +246,46 @@ test("the page starts, draws its UI and reports ready", { timeout: 120_000 }, as
   await page.close();
 });
 
+// Issue 10: five `next` sent at once after `ready` left the history empty (they reached an
+// app still fetching its model, with no run to step, and the model's arrival rebuilt the
+// run). Here the commands go out in the same task that first sees `ready`, before any
+// other page event can run, and must apply in order.
+test("commands sent the moment the page is ready apply in order", { timeout: 120_000 }, async (t) => {
+  if (!haveModel() && process.env.STRATA_E2E_REQUIRE_MODEL !== "1") return t.skip("no model bundled");
+  const page = await openPage();
+  await page.waitForFunction(() => window.Module && Module.calledRun, null, { timeout: 60_000, polling: 50 });
+  const { model, replies, after } = await page.evaluate(() => new Promise((resolve) => {
+    const poll = () => {
+      if (window.strataError) return resolve({});
+      const ready = strataState();
+      if (!ready.ready) return setTimeout(poll, 1);
+      const replies = [1, 2, 3, 4, 5].map(() => strataCommand({ cmd: "next" }));
+      resolve({ model: ready.model.status, replies, after: strataState().run });
+    };
+    poll();
+  }));
+  assert.equal(await overlay(page), null);
+  assert.deepEqual(replies, Array(5).fill({ ok: true }), "every command was accepted");
+  assert.equal(model, "loaded", "the model is in place when the page says ready");
+  assert.equal(after.steps_run, 5, "five steps ran at once");
+  assert.equal(after.iteration, 4);
+  await waitFrames(page, 5);
+  let s = await state(page);
+  assert.equal(s.model.status, "loaded");
+  assert.equal(s.run.history.length, 5, "and stay in the history");
+  assert.equal(s.run.iteration, 4);
+
+  // In order: the schedule changes first, then three steps and one back.
+  const more = await page.evaluate(() => [{ cmd: "set_schedule", schedule: "sequential" }, { cmd: "next" },
+    { cmd: "next" }, { cmd: "next" }, { cmd: "prev" }].map((c) => strataCommand(c)));
+  assert.deepEqual(more, Array(5).fill({ ok: true }));
+  s = await state(page);
+  assert.equal(s.run.spec, "sequential");
+  assert.equal(s.run.steps_run, 3);
+  assert.equal(s.run.iteration, 1);
+  await page.close();
+});
+
 test("clicking a token chip makes it the target; typing edits the text", { timeout: 120_000 }, async (t) => {
   const page = await openPage();
   await waitReady(page);
@@ -302,19 +346,22 @@ test("stepping through every hierarchical level matches the native library", { t
   s = await state(page);
   assert.equal(s.target, target, "the clicked chip is the target");
   assert.equal(s.run.spec, "hierarchical");
-  let budget = 1;
-  while (budget * 2 <= Math.min(target, context)) budget *= 2;
-  assert.equal(s.run.budget, budget, "the default budget is the largest power of 2 that fits");
+  // Budgets and levels are the core Schedule's, read from the state, never recomputed here.
+  const budget = s.run.budget;
+  assert.equal(budget, s.run.default_budget, "the run uses the schedule's default budget");
+  assert.equal(budget, s.run.budget_choices.at(-1), "the default is the largest budget offered");
   assert.equal(s.run.iteration, -1, "nothing has run yet");
   const levels = s.run.iterations;
-  assert.equal(levels, Math.log2(budget) + 1);
+  assert.equal(s.run.levels.length, levels, "the legend has a level per hierarchical iteration");
 
   // The sequential curve the plot draws under the steps: computed now rather than a few
   // iterations per frame, so that every screenshot shows all of it.
   assert.deepEqual(await command(page, { cmd: "finish_reference" }), { ok: true });
   assert.equal((await state(page)).run.reference.computed, budget);
 
-  const native = nativeInfer(s.text, target, "hierarchical", budget);
+  // The native CLI without --budget: both front-ends must pick the same default.
+  const native = nativeInfer(s.text, target, "hierarchical");
+  assert.equal(native.budget, budget, "the page and `strata infer` pick the same default budget");
   assert.equal(native.target, target);
   assert.equal(native.target_token, s.run.target_token, "the same token is the target");
   assert.equal(native.iterations.length, levels);
@@ -331,6 +378,7 @@ test("stepping through every hierarchical level matches the native library", { t
     assert.equal(cur.iteration, k);
     assert.equal(cur.context_len, want.context_len, `level ${k}: context length`);
     assert.deepEqual(cur.positions, want.positions, `level ${k}: context positions`);
+    assert.deepEqual(cur.levels, want.levels, `level ${k}: the levels the chips are coloured by`);
     const diff = Math.abs(cur.surprisal_bits - want.surprisal_bits);
     rows.push(`level ${k}: n=${String(cur.context_len).padStart(3)}  web ${cur.surprisal_bits.toFixed(6)}  ` +
       `native ${want.surprisal_bits.toFixed(6)}  |diff| ${diff.toExponential(2)} bits  rank ${cur.rank}/${want.rank}`);
