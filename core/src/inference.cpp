@@ -89,7 +89,12 @@ const IterationResult& IterativeInference::step() {
 
 nlohmann::json to_json(const IterationResult& r, const Tokenizer& tokenizer) {
   nlohmann::json top = nlohmann::json::array();
-  for (const Prediction& p : r.top) top.push_back({{"token", p.token}, {"text", tokenizer.token_text(p.token)}, {"p", p.probability}});
+  // A model's vocabulary may be larger than its tokenizer's (padded embeddings): such an id
+  // has no text.
+  for (const Prediction& p : r.top)
+    top.push_back({{"token", p.token},
+                   {"text", p.token < tokenizer.vocab_size() ? nlohmann::json(tokenizer.token_text(p.token)) : nlohmann::json()},
+                   {"p", p.probability}});
   return {{"iteration", r.iteration},
           {"context_len", r.context.size()},
           {"positions", r.context.positions},
