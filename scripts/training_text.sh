@@ -6,7 +6,7 @@
 #   scripts/training_text.sh [OUT]        (default build/training-text)
 #
 # OUT/train.txt   training text:   the Sherlock Holmes canon without the Adventures
-#                                  (../shared/data/sherlock), the Brown corpus without its
+#                                  (../shared/data/sherlock; twice), the Brown corpus without its
 #                                  mystery/detective category cl, Jane Austen's six novels,
 #                                  Moby-Dick, the State of the Union addresses 1790-2021
 # OUT/valid.txt   validation text: every 25th ~20 kB block of each source (4%), not in train.txt
