@@ -139,9 +139,9 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
   for (size_t i = 0; i < result.schedules.size(); ++i) {
     const ScheduleSweep& s = result.schedules[i];
     const size_t K = s.context_len.size();
-    if (K == 0 || s.surprisal_sum.size() != K || s.surprisal_sq_sum.size() != K ||
-        int64_t(s.final_surprisal.size()) != n_targets)
-      throw Error("report: schedule \"" + labels[i] + "\" has inconsistent statistics");
+    bool ok = K > 0 && size_t(s.surprisal.size()) == K && int64_t(s.final_surprisal.size()) == n_targets;
+    for (size_t k = 0; ok && k < K; ++k) ok = s.surprisal.count(int(k)) == n_targets;
+    if (!ok) throw Error("report: schedule \"" + labels[i] + "\" has inconsistent statistics");
   }
 
   ojson j;
@@ -185,7 +185,8 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
     if (s.name == "sequential" && seq < 0) seq = int(i);
     if (s.name == "hierarchical" && hier < 0) hier = int(i);
     const size_t K = s.context_len.size();
-    std::vector<double> mean(K), se(K), cum_flops(K), cum_tf(K);
+    const std::vector<double> mean = s.surprisal.means(), se = s.surprisal.std_errors();
+    std::vector<double> cum_flops(K), cum_tf(K);
     std::vector<int> span(K, 0);
     if (made[i]) {
       const auto w = made[i]->offsets(L);
@@ -197,11 +198,7 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
       for (size_t k = 0; k < K; ++k) span[k] = s.context_len[k];
     }
     double flops = 0, tf = 0;
-    const double n = double(n_targets);
     for (size_t k = 0; k < K; ++k) {
-      mean[k] = s.surprisal_sum[k] / n;
-      const double var = n > 1 ? std::max(0.0, (s.surprisal_sq_sum[k] - s.surprisal_sum[k] * s.surprisal_sum[k] / n) / (n - 1)) : kNaN;
-      se[k] = std::sqrt(var / n);
       const int len = std::max(1, s.context_len[k]);  // the empty iteration feeds one BOS token
       flops += Transformer::forward_flops(config, len);
       tf += len;
@@ -322,20 +319,20 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
   // The correctness check: at L both main schedules ran the very same context.
   ojson finals;
   for (size_t i = 0; i < result.schedules.size(); ++i) {
-    double sum = 0;
-    for (double v : result.schedules[i].final_surprisal) sum += v;
-    finals[labels[i]] = num(sum / double(n_targets));
+    const ScheduleSweep& s = result.schedules[i];
+    finals[labels[i]] = num(s.surprisal.mean(s.surprisal.size() - 1));
   }
   if (seq >= 0 && hier >= 0) {
-    double gap = 0, mean_gap = 0;
+    double gap = 0;
+    Moments mean_gap;
     const auto& fs = result.schedules[size_t(seq)].final_surprisal;
     const auto& fh = result.schedules[size_t(hier)].final_surprisal;
     for (size_t t = 0; t < fs.size(); ++t) {
       gap = std::max(gap, std::fabs(fh[t] - fs[t]));
-      mean_gap += std::fabs(fh[t] - fs[t]);
+      mean_gap.add(std::fabs(fh[t] - fs[t]));
     }
     j["final_gap_bits"] = num(gap);
-    j["final_gap_mean_bits"] = num(mean_gap / double(fs.size()));
+    j["final_gap_mean_bits"] = num(mean_gap.mean_or_nan());
   } else {
     j["final_gap_bits"] = nullptr;
     j["final_gap_mean_bits"] = nullptr;

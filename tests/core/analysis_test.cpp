@@ -1,5 +1,6 @@
 // Analysis: power-law recovery on synthetic curves, the streamed Gram matrix against an
-// explicit SVD of the stacked G, curve accumulation, the staircase and ΔS.
+// explicit SVD of the stacked G, streamed means (merge, determinism, stability), the
+// staircase and ΔS.
 #include "strata/analysis.h"
 
 #include <gtest/gtest.h>
@@ -123,23 +124,24 @@ TEST(AnalysisTest, PowerLawOnCurveSkipsMissingLengths) {
 
 // --- Curves ----------------------------------------------------------------------------
 
-TEST(AnalysisTest, CurveAccumulatorMeansCountsAndMerge) {
+TEST(AnalysisTest, SeriesAccumulatorMeansCountsAndMerge) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> u(0.0, 10.0);
-  CurveAccumulator whole, part_a, part_b;
+  SeriesAccumulator whole, part_a, part_b;
   std::vector<std::vector<double>> samples(6);
   for (int i = 0; i < 300; ++i) {
-    const int n = 1 + i % 5;  // lengths 1…5; 0 gets nothing
+    const int n = 1 + i % 5;  // indices 1…5; 0 gets nothing
     const double s = u(rng) + n;
     samples[n].push_back(s);
     whole.add(n, s);
     (i % 3 == 0 ? part_a : part_b).add(n, s);
   }
   part_a.merge(part_b);
-  EXPECT_EQ(whole.max_len(), 5);
+  EXPECT_EQ(whole.size(), 6);
   EXPECT_EQ(whole.count(0), 0);
   EXPECT_TRUE(std::isnan(whole.mean(0)));
   EXPECT_TRUE(std::isnan(whole.mean(99)));
+  EXPECT_TRUE(std::isnan(whole.std_error(99)));
   EXPECT_EQ(whole.count(-1), 0);
   for (int n = 1; n <= 5; ++n) {
     double sum = 0, sq = 0;
@@ -154,26 +156,80 @@ TEST(AnalysisTest, CurveAccumulatorMeansCountsAndMerge) {
     EXPECT_NEAR(part_a.mean(n), mean, 1e-12);
     EXPECT_NEAR(part_a.std_error(n), se, 1e-12);
   }
-  const std::vector<double> c = whole.curve();
+  const std::vector<double> c = whole.means(), e = whole.std_errors();
   ASSERT_EQ(c.size(), 6u);
+  ASSERT_EQ(e.size(), 6u);
   EXPECT_TRUE(std::isnan(c[0]));
+  EXPECT_TRUE(std::isnan(e[0]));
   EXPECT_DOUBLE_EQ(c[3], whole.mean(3));
+  EXPECT_DOUBLE_EQ(e[3], whole.std_error(3));
 
-  CurveAccumulator empty;
-  EXPECT_EQ(empty.max_len(), -1);
-  EXPECT_TRUE(empty.curve().empty());
+  SeriesAccumulator empty;
+  EXPECT_EQ(empty.size(), 0);
+  EXPECT_TRUE(empty.means().empty());
   empty.merge(whole);
   EXPECT_NEAR(empty.mean(2), whole.mean(2), 1e-12);
   EXPECT_THROW(whole.add(-1, 1.0), Error);
   EXPECT_THROW(whole.add(1, kNaN), Error);
   EXPECT_THROW(whole.add(1, INFINITY), Error);
+  EXPECT_THROW(SeriesAccumulator(-1), Error);
+
+  // Sized up front: every index exists, without samples; one sample has no spread.
+  SeriesAccumulator sized(3);
+  EXPECT_EQ(sized.size(), 3);
+  sized.add(1, 2.5);
+  EXPECT_EQ(sized.count(1), 1);
+  EXPECT_EQ(sized.mean(1), 2.5);
+  EXPECT_TRUE(std::isnan(sized.std_error(1)));
+  EXPECT_TRUE(std::isnan(sized.mean(2)));
 }
 
-TEST(AnalysisTest, CurveAccumulatorStableForLargeOffsets) {
-  CurveAccumulator acc;  // values with a large common offset: naive Σx² would cancel
+TEST(AnalysisTest, SeriesAccumulatorMergeIsDeterministic) {
+  // The same parts merged in the same order give the same bits, whatever was merged into
+  // what before; and a merge of parts equals one stream up to rounding.
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(4.0, 1.5);
+  std::vector<SeriesAccumulator> parts(4);
+  SeriesAccumulator stream;
+  for (int i = 0; i < 4000; ++i) {
+    const double s = noise(rng);
+    parts[size_t(i % 4)].add(i % 3, s);
+    stream.add(i % 3, s);
+  }
+  auto merged = [&] {
+    SeriesAccumulator m;
+    for (const SeriesAccumulator& p : parts) m.merge(p);
+    return m;
+  };
+  const SeriesAccumulator a = merged(), b = merged();
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(a.moments()[size_t(k)].mean, b.moments()[size_t(k)].mean);
+    EXPECT_EQ(a.moments()[size_t(k)].m2, b.moments()[size_t(k)].m2);
+    EXPECT_EQ(a.count(k), stream.count(k));
+    EXPECT_NEAR(a.mean(k), stream.mean(k), 1e-13 * std::fabs(stream.mean(k)));
+    EXPECT_NEAR(a.std_error(k), stream.std_error(k), 1e-12 * stream.std_error(k));
+  }
+  // Merging nothing, or into nothing, changes nothing.
+  SeriesAccumulator c = a;
+  c.merge(SeriesAccumulator(7));
+  EXPECT_EQ(c.size(), 7);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(c.moments()[size_t(k)].mean, a.moments()[size_t(k)].mean);
+  EXPECT_EQ(c.count(5), 0);
+}
+
+TEST(AnalysisTest, SeriesAccumulatorStableForLargeOffsets) {
+  SeriesAccumulator acc;  // values with a large common offset: naive Σx² would cancel
   for (int i = 0; i < 100000; ++i) acc.add(1, 1e8 + (i % 2 ? 1.0 : -1.0));
   EXPECT_NEAR(acc.mean(1), 1e8, 1e-6);
   EXPECT_NEAR(acc.std_error(1), 1.0 / std::sqrt(100000.0), 1e-6);
+  // What the sweep's statistics did before: (Σx² − (Σx)²/n)/(n−1) loses every digit here.
+  double sum = 0, sq = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const double x = 1e8 + (i % 2 ? 1.0 : -1.0);
+    sum += x, sq += x * x;
+  }
+  const double naive_se = std::sqrt(std::max(0.0, (sq - sum * sum / 1e5) / (1e5 - 1)) / 1e5);
+  EXPECT_GT(std::fabs(naive_se - 1.0 / std::sqrt(100000.0)), 1e-3);
 }
 
 TEST(AnalysisTest, PerTokenContribution) {

@@ -1,6 +1,8 @@
-// The model-independent half of the analysis (method.md): mean surprisal curves, the
-// hierarchical staircase, the power-law fit S(n) = a·n^(−β) + c, per-token contributions,
-// and the rank of the global transition matrix G from a streamed Gram matrix GᵀG.
+// The model-independent half of the analysis (method.md): streamed means (per iteration or
+// per context length), the hierarchical staircase, the power-law fit S(n) = a·n^(−β) + c,
+// per-token contributions, and the rank of the global transition matrix G from a streamed
+// Gram matrix GᵀG. Every statistic here streams and merges, so a sweep's memory stays
+// bounded and its parts (workers, MPI ranks, shared passes) combine.
 //
 // Convention: a *curve* is a std::vector<double> indexed by context length n, so entry 0
 // belongs to the empty-context iteration; lengths without data hold NaN. Plots skip NaN.
@@ -12,24 +14,45 @@
 
 namespace strata {
 
-// --- Mean surprisal per context length -------------------------------------------------
+// --- Streamed means ----------------------------------------------------------------------
 
-// Streaming mean (and spread) of surprisal per context length, mergeable across workers.
-// Welford updates in double: a mean over 10^6 targets loses no digits that matter.
-class CurveAccumulator {
+// Count, mean and sum of squared deviations of a stream of values (Welford), in double.
+// Two of them merge exactly in exact arithmetic (Chan et al.); in floating point a merge
+// differs from one long stream only by rounding, and merging the same parts in the same
+// order always gives the same bits. No Σx² is kept, so no cancellation: a mean over 10^6
+// targets loses no digits that matter and the spread stays right for large offsets.
+struct Moments {
+  int64_t count = 0;
+  double mean = 0;  // meaningful when count > 0
+  double m2 = 0;    // Σ (x − mean)²
+
+  void add(double x);
+  void merge(const Moments& other);
+  double mean_or_nan() const;  // NaN without samples
+  double std_error() const;    // standard error of the mean; NaN below 2 samples
+};
+
+// Moments per index, e.g. per iteration k of a schedule (a sweep's surprisal statistics:
+// custom schedules may repeat a context length, so iterations, not lengths, index them)
+// or per context length n (a curve). Mergeable across workers, ranks and shared passes:
+// merge() combines index by index, in a fixed order, so the result is deterministic.
+class SeriesAccumulator {
  public:
-  void add(int context_len, double surprisal);  // throws strata::Error on n < 0 or non-finite s
-  void merge(const CurveAccumulator& other);
+  explicit SeriesAccumulator(int size = 0);  // indices 0 … size−1 exist (with no samples)
 
-  int64_t count(int n) const;
-  double mean(int n) const;       // NaN without samples
-  double std_error(int n) const;  // standard error of the mean; NaN below 2 samples
-  int max_len() const { return int(count_.size()) - 1; }  // -1 when empty
-  std::vector<double> curve() const;  // means for n = 0 … max_len()
+  void add(int index, double value);  // grows as needed; throws strata::Error on index < 0 or a non-finite value
+  void merge(const SeriesAccumulator& other);
+
+  int size() const { return int(moments_.size()); }  // one past the largest index seen
+  int64_t count(int index) const;                    // 0 outside 0 … size()−1
+  double mean(int index) const;                      // NaN without samples
+  double std_error(int index) const;                 // NaN below 2 samples
+  std::vector<double> means() const;                 // for indices 0 … size()−1
+  std::vector<double> std_errors() const;
+  const std::vector<Moments>& moments() const { return moments_; }  // the raw state, e.g. to send to another rank
 
  private:
-  std::vector<int64_t> count_;
-  std::vector<double> mean_, m2_;  // m2_: sum of squared deviations (Welford)
+  std::vector<Moments> moments_;
 };
 
 // ΔS(n) = S(n−1) − S(n): what the n-th token of context bought. Same indexing as the curve;
