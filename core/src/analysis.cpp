@@ -162,13 +162,27 @@ LinearPart solve_linear(std::span<const double> xs, std::span<const double> ys, 
 PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys) {
   if (xs.size() != ys.size())
     throw Error("power-law fit: " + std::to_string(xs.size()) + " x values but " + std::to_string(ys.size()) + " y values");
-  if (xs.size() < 3) throw Error("power-law fit: needs at least 3 points, got " + std::to_string(xs.size()));
+  if (int(xs.size()) < kPowerLawMinPoints) throw Error("power-law fit: needs at least 3 points, got " + std::to_string(xs.size()));
   for (size_t i = 0; i < xs.size(); ++i) {
     if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) throw Error("power-law fit: non-finite point");
     if (xs[i] <= 0) throw Error("power-law fit: x must be positive, got " + std::to_string(xs[i]));
   }
   if (std::all_of(xs.begin(), xs.end(), [&](double x) { return x == xs[0]; }))
     throw Error("power-law fit: all x are equal");
+
+  PowerLawFit out;
+  out.points = int(xs.size());
+  double y_mean = 0;
+  for (double y : ys) y_mean += y;
+  y_mean /= double(ys.size());
+  // A flat curve (e.g. a model that ignores its context) is fitted exactly by its value;
+  // the search below would end at β = 0, a bound, and flag a power law that is not there.
+  const auto [y_lo, y_hi] = std::minmax_element(ys.begin(), ys.end());
+  if (*y_hi - *y_lo <= 1e-12 * std::max(1.0, std::fabs(y_mean))) {
+    out.kind = PowerLawFit::Kind::kFlat;
+    out.a = 0, out.beta = 0, out.c = y_mean, out.r2 = 1;
+    return out;
+  }
 
   // The error over β can have several local minima; a grid finds the right basin, golden
   // section then polishes inside it.
@@ -197,32 +211,38 @@ PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys
   LinearPart fit = solve_linear(xs, ys, beta);
   if (best_sse < fit.sse) beta = best * kStep, fit = solve_linear(xs, ys, beta);  // grid point at an edge
 
-  double y_mean = 0;
-  for (double y : ys) y_mean += y;
-  y_mean /= double(ys.size());
   double ss_tot = 0;
   for (double y : ys) ss_tot += (y - y_mean) * (y - y_mean);
 
-  PowerLawFit out;
   out.a = fit.a;
   out.beta = beta;
   out.c = fit.c;
   out.r2 = ss_tot > 0 ? 1.0 - fit.sse / ss_tot : 1.0;
-  out.points = int(xs.size());
   out.beta_at_bound = beta < kPowerLawBoundTolerance || beta > kPowerLawBetaMax - kPowerLawBoundTolerance;
   return out;
 }
 
 PowerLawFit fit_power_law_curve(const std::vector<double>& curve, std::span<const int> ns) {
   std::vector<double> xs, ys;
+  std::vector<int> used;
   auto take = [&](int n) {
-    if (n >= 1 && n < int(curve.size()) && std::isfinite(curve[n])) xs.push_back(n), ys.push_back(curve[n]);
+    if (n >= 1 && n < int(curve.size()) && std::isfinite(curve[size_t(n)]))
+      xs.push_back(n), ys.push_back(curve[size_t(n)]), used.push_back(n);
   };
   if (ns.empty())
     for (int n = 1; n < int(curve.size()); ++n) take(n);
   else
     for (int n : ns) take(n);
-  return fit_power_law(xs, ys);
+  PowerLawFit f;
+  if (int(xs.size()) < kPowerLawMinPoints) {
+    f.kind = PowerLawFit::Kind::kTooFewPoints;
+    f.a = f.beta = f.c = f.r2 = kNaN;
+    f.points = int(xs.size());
+  } else {
+    f = fit_power_law(xs, ys);
+  }
+  f.ns = std::move(used);
+  return f;
 }
 
 // --- StreamingGram ---------------------------------------------------------------------

@@ -37,43 +37,36 @@ ojson num_array(const std::vector<double>& v) {
 
 // --- Power-law fits --------------------------------------------------------------------
 
-// Fits the curve (indexed by n) at `ns` (every n >= 1 when empty). A flat curve is the
-// exact fit a = 0, beta = 0, c = its value, r2 = 1; fewer than 3 usable points give nulls.
-ojson fit_json(const std::vector<double>& curve, const std::vector<int>& ns) {
-  std::vector<double> xs, ys;
-  auto take = [&](int n) {
-    if (n >= 1 && n < int(curve.size()) && std::isfinite(curve[size_t(n)])) xs.push_back(n), ys.push_back(curve[size_t(n)]);
-  };
-  if (ns.empty())
-    for (int n = 1; n < int(curve.size()); ++n) take(n);
-  else
-    for (int n : ns) take(n);
+// A fit (analysis.h) as the summary records it: a, beta, c, r2 (null without a fit), the
+// points, and what kind of fit it is; `note` says in words why a fit is missing, flat or
+// at a bound.
+ojson fit_json(const PowerLawFit& f) {
+  using Kind = PowerLawFit::Kind;
   ojson j;
-  j["a"] = nullptr, j["beta"] = nullptr, j["c"] = nullptr, j["r2"] = nullptr;
-  j["points"] = xs.size();
-  ojson jn = ojson::array();
-  for (double x : xs) jn.push_back(int(x));
-  j["ns"] = jn;
-  j["flat"] = false;
-  if (xs.size() < 3) {
-    j["note"] = "fewer than 3 points: no fit";
-    return j;
+  j["a"] = f.fitted() ? num(f.a) : ojson(nullptr);
+  j["beta"] = f.fitted() ? num(f.beta) : ojson(nullptr);
+  j["c"] = f.fitted() ? num(f.c) : ojson(nullptr);
+  j["r2"] = f.fitted() ? num(f.r2) : ojson(nullptr);
+  j["points"] = f.points;
+  ojson ns = ojson::array();
+  for (int n : f.ns) ns.push_back(n);
+  j["ns"] = ns;
+  j["flat"] = f.kind == Kind::kFlat;
+  switch (f.kind) {
+    case Kind::kTooFewPoints:
+      j["note"] = "fewer than 3 points: no fit";
+      break;
+    case Kind::kFlat:
+      j["note"] = "flat curve: fitted exactly by its constant value";
+      break;
+    case Kind::kPowerLaw:
+      j["beta_at_bound"] = f.beta_at_bound;
+      if (f.beta_at_bound)
+        j["note"] = f.beta < 1.0
+                        ? "beta at its lower bound 0: the best fit is c - k ln n, not a power law; a and c are not meaningful"
+                        : "beta at its upper bound: the curve drops faster than any power law searched; a and c are not meaningful";
+      break;
   }
-  const auto [lo, hi] = std::minmax_element(ys.begin(), ys.end());
-  double mean = 0;
-  for (double y : ys) mean += y;
-  mean /= double(ys.size());
-  if (*hi - *lo <= 1e-12 * std::max(1.0, std::fabs(mean))) {
-    j["a"] = 0.0, j["beta"] = 0.0, j["c"] = mean, j["r2"] = 1.0, j["flat"] = true;
-    j["note"] = "flat curve: fitted exactly by its constant value";
-    return j;
-  }
-  const PowerLawFit f = fit_power_law(xs, ys);
-  j["a"] = num(f.a), j["beta"] = num(f.beta), j["c"] = num(f.c), j["r2"] = num(f.r2);
-  j["beta_at_bound"] = f.beta_at_bound;
-  if (f.beta_at_bound)
-    j["note"] = f.beta < 1.0 ? "beta at its lower bound 0: the best fit is c - k ln n, not a power law; a and c are not meaningful"
-                             : "beta at its upper bound: the curve drops faster than any power law searched; a and c are not meaningful";
   return j;
 }
 
@@ -245,15 +238,15 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
   for (int64_t n = 1; n <= L; n *= 2) log_ns.push_back(int(n));
   ojson power, power_all, contribution;
   if (seq >= 0 && !by_n[size_t(seq)].empty()) {
-    power["sequential"] = fit_json(by_n[size_t(seq)], log_ns);
-    power_all["sequential"] = fit_json(by_n[size_t(seq)], {});
+    power["sequential"] = fit_json(fit_power_law_curve(by_n[size_t(seq)], log_ns));
+    power_all["sequential"] = fit_json(fit_power_law_curve(by_n[size_t(seq)]));
     const std::vector<double> delta = per_token_contribution(by_n[size_t(seq)]);
     std::vector<int> ns;
     std::vector<double> ds;
     for (int n = extra ? 0 : 1; n <= L; ++n) ns.push_back(n), ds.push_back(delta[size_t(n)]);
     contribution["sequential"] = {{"context_len", to_json_array(ns)}, {"delta_bits", num_array(ds)}};
   }
-  if (hier >= 0 && !by_n[size_t(hier)].empty()) power["hierarchical"] = fit_json(by_n[size_t(hier)], log_ns);
+  if (hier >= 0 && !by_n[size_t(hier)].empty()) power["hierarchical"] = fit_json(fit_power_law_curve(by_n[size_t(hier)], log_ns));
   j["power_law"] = power.is_null() ? ojson::object() : power;
   j["power_law_all_points"] = power_all.is_null() ? ojson::object() : power_all;
   j["per_token_contribution"] = contribution.is_null() ? ojson::object() : contribution;

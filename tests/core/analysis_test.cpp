@@ -1,6 +1,6 @@
-// Analysis: power-law recovery on synthetic curves, the streamed Gram matrix against an
-// explicit SVD of the stacked G, streamed means (merge, determinism, stability), the
-// staircase and ΔS.
+// Analysis: power-law recovery on synthetic curves and the kinds of fit (flat, too few
+// points), the streamed Gram matrix against an explicit SVD of the stacked G, streamed
+// means (merge, determinism, stability), the staircase and ΔS.
 #include "strata/analysis.h"
 
 #include <gtest/gtest.h>
@@ -96,9 +96,19 @@ TEST(AnalysisTest, PowerLawFlagsTheLogarithmicLimit) {
 
 TEST(AnalysisTest, PowerLawConstantAndErrors) {
   const PowerLawFit flat = fit_power_law(std::vector<double>{1, 2, 4, 8}, std::vector<double>{2, 2, 2, 2});
+  EXPECT_EQ(flat.kind, PowerLawFit::Kind::kFlat);
+  EXPECT_TRUE(flat.fitted());
+  EXPECT_EQ(flat.a, 0.0);
+  EXPECT_EQ(flat.beta, 0.0);
+  EXPECT_EQ(flat.c, 2.0);
+  EXPECT_FALSE(flat.beta_at_bound);  // flat is not a power law at its bound
+  EXPECT_EQ(flat.points, 4);
   EXPECT_NEAR(flat(1), 2.0, 1e-12);
   EXPECT_NEAR(flat(100), 2.0, 1e-12);
   EXPECT_EQ(flat.r2, 1.0);
+  // Within 1e-12 of each other (relative) is flat; just beyond is a fit.
+  EXPECT_EQ(fit_power_law(std::vector<double>{1, 2, 4}, std::vector<double>{3, 3 + 1e-12, 3}).kind, PowerLawFit::Kind::kFlat);
+  EXPECT_EQ(fit_power_law(std::vector<double>{1, 2, 4}, std::vector<double>{3, 2.9, 2.85}).kind, PowerLawFit::Kind::kPowerLaw);
   const std::vector<double> three = {1, 2, 3};
   EXPECT_THROW(fit_power_law(std::vector<double>{1, 2}, std::vector<double>{1, 2}), Error);
   EXPECT_THROW(fit_power_law(three, std::vector<double>{1, 2}), Error);
@@ -119,7 +129,33 @@ TEST(AnalysisTest, PowerLawOnCurveSkipsMissingLengths) {
   const std::vector<int> log_spaced = {1, 2, 4, 8, 16, 32, 64};  // 64 lies beyond the curve
   const PowerLawFit some = fit_power_law_curve(curve, log_spaced);
   EXPECT_EQ(some.points, 6);
+  EXPECT_EQ(some.ns, (std::vector<int>{1, 2, 4, 8, 16, 32}));
+  EXPECT_EQ(some.kind, PowerLawFit::Kind::kPowerLaw);
   EXPECT_NEAR(some.c, 1.4, 1e-3);
+  EXPECT_EQ(all.ns.size(), 31u);
+  EXPECT_EQ(all.ns.front(), 1);
+}
+
+TEST(AnalysisTest, PowerLawOnCurveStatesWhatItCouldFit) {
+  // Fewer than 3 usable lengths: no fit, said so, not an error.
+  std::vector<double> short_curve = {9.0, 5.0, 4.0, kNaN};
+  const PowerLawFit none = fit_power_law_curve(short_curve);
+  EXPECT_EQ(none.kind, PowerLawFit::Kind::kTooFewPoints);
+  EXPECT_FALSE(none.fitted());
+  EXPECT_EQ(none.points, 2);
+  EXPECT_EQ(none.ns, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(std::isnan(none.a) && std::isnan(none.beta) && std::isnan(none.c) && std::isnan(none.r2));
+  EXPECT_TRUE(std::isnan(none(3.0)));
+  EXPECT_EQ(fit_power_law_curve({}).kind, PowerLawFit::Kind::kTooFewPoints);
+  // A flat curve (a model that ignores its context): exact, flagged flat, not at a bound.
+  const std::vector<double> flat(9, 5.25);
+  const std::vector<int> log_spaced = {1, 2, 4, 8};
+  const PowerLawFit f = fit_power_law_curve(flat, log_spaced);
+  EXPECT_EQ(f.kind, PowerLawFit::Kind::kFlat);
+  EXPECT_EQ(f.c, 5.25);
+  EXPECT_EQ(f.r2, 1.0);
+  EXPECT_EQ(f.ns, log_spaced);
+  EXPECT_FALSE(f.beta_at_bound);
 }
 
 // --- Curves ----------------------------------------------------------------------------

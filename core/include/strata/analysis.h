@@ -70,26 +70,38 @@ std::vector<double> staircase(std::span<const int> level_lengths, std::span<cons
 
 constexpr double kPowerLawBetaMax = 5.0;
 constexpr double kPowerLawBoundTolerance = 1e-3;
+constexpr int kPowerLawMinPoints = 3;
 
 struct PowerLawFit {
+  enum class Kind {
+    kPowerLaw,      // a least-squares fit over β in [0, 5]
+    kFlat,          // all values equal (within 1e-12 relative): exactly a = 0, β = 0, c = the value, R² = 1
+    kTooFewPoints,  // fewer than kPowerLawMinPoints usable points (curve fits only): no fit, a, β, c, R² NaN
+  };
+  Kind kind = Kind::kPowerLaw;
   double a = 0, beta = 0, c = 0;
   double r2 = 0;        // 1 − SS_res / SS_tot (1 when the data are constant and fitted exactly)
   int points = 0;       // how many (x, y) pairs were fitted
-  // The best β lies at an end of the searched range [0, 5]. At β → 0 the least-squares
-  // curve is c − k·ln n with a → ∓∞ and c → ±∞: the fitted values still trace the data
-  // (R² is meaningful) but a and c are not, and the curve is not a power law.
+  std::vector<int> ns;  // fit_power_law_curve: the context lengths fitted (or found too few)
+  // kPowerLaw only: the best β lies at an end of the searched range [0, 5]. At β → 0 the
+  // least-squares curve is c − k·ln n with a → ∓∞ and c → ±∞: the fitted values still
+  // trace the data (R² is meaningful) but a and c are not, and the curve is not a power law.
   bool beta_at_bound = false;
+  bool fitted() const { return kind != Kind::kTooFewPoints; }  // a, β, c and R² are numbers
   double operator()(double n) const;  // a·n^(−β) + c
 };
 
 // Least squares for y = a·x^(−β) + c, β in [0, 5]. For fixed β the model is linear in
 // (a, c), so the fit is a one-dimensional search over β (grid, then golden section)
-// with the exact (a, c) at each β. Needs >= 3 pairs, x > 0, two distinct x, finite values.
-// Sets beta_at_bound when β ends within kPowerLawBoundTolerance of 0 or 5.
+// with the exact (a, c) at each β. Needs >= 3 pairs, x > 0, two distinct x, finite values
+// (strata::Error otherwise). Constant data give Kind::kFlat. Sets beta_at_bound when β
+// ends within kPowerLawBoundTolerance of 0 or 5.
 PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys);
 
 // Fit a curve (indexed by n) at the lengths `ns`, or at every n >= 1 when ns is empty.
-// NaN entries are skipped. Log-spaced fits pass ns = {1, 2, 4, …}.
+// NaN entries and lengths beyond the curve are skipped; n = 0 never takes part. Log-spaced
+// fits pass ns = {1, 2, 4, …}. Fewer than 3 usable lengths give Kind::kTooFewPoints
+// instead of an error: a small budget is a curve too short to fit, not a mistake.
 PowerLawFit fit_power_law_curve(const std::vector<double>& curve, std::span<const int> ns = {});
 
 // --- Rank of the global transition matrix ----------------------------------------------
