@@ -14,7 +14,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 
 #include "commands.h"
@@ -26,6 +25,7 @@
 #include "strata/schedule.h"
 #include "strata/sweep.h"
 #include "strata/tokenizer.h"
+#include "strata/words.h"
 
 namespace strata::cli {
 
@@ -68,63 +68,6 @@ std::vector<std::string> split_specs(const std::string& list) {
   }
   return specs;
 }
-
-// Word-level sums: a word's surprisal under iteration k is the sum of s_k over its tokens.
-// Words are emitted as soon as all their rows of one schedule have arrived, so memory
-// holds only the words of the batch in flight.
-class WordAggregator {
- public:
-  WordAggregator(const WordIndex& index, std::ofstream& out, const std::vector<std::string>& labels,
-                 const std::vector<std::vector<int>>& context_len)
-      : index_(index), out_(out), labels_(labels), context_len_(context_len), mean_sum_(labels.size()) {
-    for (size_t s = 0; s < labels.size(); ++s) mean_sum_[s].assign(context_len[s].size(), 0.0);
-    out_ << "word_index,first_position,last_position,tokens,word,schedule,iteration,context_len,surprisal_bits\n";
-  }
-
-  void add(const SweepRow& r) {
-    const int64_t w = index_.word_of_token[size_t(r.position)];
-    if (w < 0) return;
-    const size_t K = context_len_[size_t(r.schedule)].size();
-    Pending& p = pending_[{r.schedule, w}];
-    if (p.sum.empty()) p.sum.assign(K, 0.0);
-    p.sum[size_t(r.iteration)] += r.surprisal_bits;
-    const Word& word = index_.words[size_t(w)];
-    if (++p.rows < int64_t(K) * (word.last_token - word.first_token + 1)) return;
-    const std::string text = csv_quote(printable_bytes(index_.word_text(size_t(w))));
-    char buf[160];
-    for (size_t k = 0; k < K; ++k) {
-      out_ << w << ',' << word.first_token << ',' << word.last_token << ',' << (word.last_token - word.first_token + 1) << ','
-           << text << ',' << labels_[size_t(r.schedule)];
-      std::snprintf(buf, sizeof buf, ",%zu,%d,%.6f\n", k, context_len_[size_t(r.schedule)][k], p.sum[k]);
-      out_ << buf;
-      mean_sum_[size_t(r.schedule)][k] += p.sum[k];
-    }
-    pending_.erase({r.schedule, w});
-  }
-
-  // Mean word surprisal per schedule and iteration, for the summary.
-  nlohmann::ordered_json summary(int64_t words) const {
-    nlohmann::ordered_json j;
-    for (size_t s = 0; s < labels_.size(); ++s) {
-      nlohmann::ordered_json m = nlohmann::ordered_json::array();
-      for (double v : mean_sum_[s]) m.push_back(v / double(words));
-      j[labels_[s]] = m;
-    }
-    return j;
-  }
-
- private:
-  struct Pending {
-    std::vector<double> sum;
-    int64_t rows = 0;
-  };
-  const WordIndex& index_;
-  std::ofstream& out_;
-  const std::vector<std::string>& labels_;
-  const std::vector<std::vector<int>>& context_len_;
-  std::map<std::pair<int, int64_t>, Pending> pending_;
-  std::vector<std::vector<double>> mean_sum_;
-};
 
 // Moves the finished temporary directory to `out`; an existing `out` (empty, or any with
 // --force, checked before the sweep) is replaced.
@@ -244,7 +187,20 @@ int run_analyze(AnalyzeArgs a) {
     if (a.by == "word") {
       words_csv.open(tmp + "/words.csv", std::ios::binary);
       if (!words_csv) throw Error(tmp + "/words.csv: cannot create");
-      agg = std::make_unique<WordAggregator>(words, words_csv, labels, context_len);
+      words_csv << "word_index,first_position,last_position,tokens,word,schedule,iteration,context_len,surprisal_bits\n";
+      std::vector<int> iterations;
+      for (const auto& lens : context_len) iterations.push_back(int(lens.size()));
+      agg = std::make_unique<WordAggregator>(words, iterations, [&](const WordSurprisal& w) {
+        const Word& word = words.words[size_t(w.word)];
+        const std::string text = csv_quote(printable_bytes(words.word_text(size_t(w.word))));
+        char buf[160];
+        for (size_t k = 0; k < w.bits.size(); ++k) {
+          words_csv << w.word << ',' << word.first_token << ',' << word.last_token << ',' << word.tokens() << ',' << text << ','
+                    << labels[size_t(w.schedule)];
+          std::snprintf(buf, sizeof buf, ",%zu,%d,%.6f\n", k, context_len[size_t(w.schedule)][k], w.bits[k]);
+          words_csv << buf;
+        }
+      });
     }
 
     int64_t total_forwards = 0;
@@ -293,14 +249,17 @@ int run_analyze(AnalyzeArgs a) {
     if (agg) {
       words_csv.close();
       if (!words_csv) throw Error(tmp + "/words.csv: write failed (disk full?)");
+      nlohmann::ordered_json means;
+      for (size_t i = 0; i < labels.size(); ++i) {
+        nlohmann::ordered_json m = nlohmann::ordered_json::array();
+        for (double v : agg->surprisal()[i].means()) m.push_back(v);
+        means[labels[i]] = m;
+      }
       summary["words"] = {
           {"count", chosen_words.size()},
           {"stride", a.stride > 0 ? nlohmann::ordered_json(a.stride) : nlohmann::ordered_json(nullptr)},
-          {"policy",
-           "A word is a maximal run of non-whitespace bytes; a token belongs to the word holding its first "
-           "non-whitespace byte. Whole words are chosen (their first token at t >= L) and all their tokens are "
-           "targets; a word's surprisal under iteration k is the sum of s_k over its tokens."},
-          {"mean_surprisal_bits", agg->summary(int64_t(chosen_words.size()))}};
+          {"policy", kWordPolicy},
+          {"mean_surprisal_bits", means}};
     }
     write_file_atomic(tmp + "/summary.json", summary.dump(2) + "\n");
     write_file_atomic(tmp + "/report.html", make_report_html(summary));

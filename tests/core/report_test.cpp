@@ -1,6 +1,6 @@
 // The report: summary.json has every required key with consistent shapes, report.html
 // holds the figures, a context-free model gives a flat, rank-0 report without NaN, bad
-// input is refused, and the CSV and word helpers behave.
+// input is refused, and CSV quoting behaves.
 #include "strata/report.h"
 
 #include <gtest/gtest.h>
@@ -171,52 +171,6 @@ TEST(ReportTest, CsvQuoting) {
   EXPECT_EQ(csv_quote(""), "\"\"");
 }
 
-
-TEST(ReportTest, WordsFromTokens) {
-  const Tokenizer bytes;  // byte-level: one token per byte
-  const std::string text = "ab  cd\nef, g";
-  const std::vector<int32_t> tokens = bytes.encode(text);
-  const WordIndex idx = index_words(bytes, tokens);
-  ASSERT_EQ(idx.words.size(), 4u);
-  EXPECT_EQ(idx.word_text(0), "ab");
-  EXPECT_EQ(idx.word_text(1), "cd");
-  EXPECT_EQ(idx.word_text(2), "ef,");
-  EXPECT_EQ(idx.word_text(3), "g");
-  EXPECT_EQ(idx.words[1].first_token, 4);
-  EXPECT_EQ(idx.words[1].last_token, 5);
-  EXPECT_EQ(idx.words[2].last_token, 9);
-  EXPECT_EQ(idx.word_of_token[2], -1);
-  EXPECT_EQ(idx.word_of_token[8], 2);
-
-  // With merges, a word's tokens carry its leading space: " Holmes" belongs to "Holmes".
-  const std::string corpus = "said Holmes. Holmes said, Holmes sat. \"Holmes!\" said Watson. Holmes, Holmes.\n";
-  const Tokenizer tok = Tokenizer::train(corpus + corpus, 300);
-  const auto ids = tok.encode(corpus);
-  const WordIndex w = index_words(tok, ids);
-  EXPECT_EQ(w.text, corpus);
-  std::string joined;
-  for (size_t i = 0; i < w.words.size(); ++i) joined += (i ? " " : "") + w.word_text(i);
-  EXPECT_EQ(joined, "said Holmes. Holmes said, Holmes sat. \"Holmes!\" said Watson. Holmes, Holmes.");
-  for (size_t i = 0; i < w.words.size(); ++i) {
-    std::string from_tokens;
-    for (int64_t t = w.words[i].first_token; t <= w.words[i].last_token; ++t) {
-      EXPECT_EQ(w.word_of_token[size_t(t)], int64_t(i));
-      from_tokens += tok.token_text(ids[size_t(t)]);
-    }
-    // The word's tokens spell the word, plus at most leading whitespace.
-    const size_t start = from_tokens.find_first_not_of(" \n");
-    EXPECT_EQ(from_tokens.substr(start), w.word_text(i));
-  }
-
-  // Choosing words: only those starting at t >= L; evenly or by stride.
-  const auto chosen = choose_words(idx, 3, 2, 0);
-  EXPECT_EQ(chosen, (std::vector<int64_t>{1, 2}));
-  EXPECT_EQ(word_targets(idx, chosen), (std::vector<int64_t>{4, 5, 7, 8, 9}));
-  EXPECT_EQ(choose_words(idx, 3, 2, 2), (std::vector<int64_t>{1, 3}));
-  EXPECT_THROW(choose_words(idx, 3, 4, 0), Error);
-  EXPECT_THROW(choose_words(idx, 3, 0, 0), Error);
-  EXPECT_THROW(choose_words(idx, 3, 2, 3), Error);
-}
 
 }  // namespace
 }  // namespace strata

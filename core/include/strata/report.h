@@ -8,7 +8,7 @@
 //   write_file_atomic(out + "/report.html", make_report_html(s));
 //
 // Also here: the small text helpers of the CSV outputs (printable token bytes, CSV
-// quoting) and the word index behind `--by word`.
+// quoting). Words (`--by word`) are words.h.
 //
 // Conventions (ours, stated in the summary and the page):
 //  * First-token policy: targets are positions t >= L, so every target has its full budget
@@ -85,34 +85,5 @@ std::string make_report_html(const nlohmann::ordered_json& summary);
 
 // A CSV field, always quoted, with quotes doubled (RFC 4180).
 std::string csv_quote(std::string_view field);
-
-// --- Words (`--by word`) ---------------------------------------------------------------
-//
-// A word is a maximal run of non-whitespace bytes of the text (whitespace: space, \t, \n,
-// \v, \f, \r). A token belongs to the word holding its first non-whitespace byte; a token
-// of whitespace only belongs to no word. A word's tokens are then contiguous, usually its
-// own bytes plus the space that leads it (" Holmes"), and its surprisal under iteration k
-// is the sum of s_k over those tokens.
-
-struct Word {
-  int64_t first_token = 0, last_token = 0;  // inclusive range of token positions
-  int64_t begin_byte = 0, end_byte = 0;     // the word's bytes in the text, [begin, end)
-};
-
-struct WordIndex {
-  std::vector<Word> words;                 // in text order
-  std::vector<int64_t> word_of_token;      // per token position: word index, or -1
-  std::string text;                        // the decoded text, for word_text
-  std::string word_text(size_t w) const { return text.substr(size_t(words[w].begin_byte), size_t(words[w].end_byte - words[w].begin_byte)); }
-};
-
-WordIndex index_words(const Tokenizer& tokenizer, std::span<const int32_t> tokens);
-
-// Chooses `count` words whose first token is at t >= budget (spread evenly, or every
-// `stride`-th such word when stride > 0) and returns them (indices into index.words);
-// their tokens, in order, are the sweep's targets (word_targets). Throws strata::Error
-// when fewer words qualify.
-std::vector<int64_t> choose_words(const WordIndex& index, int budget, int64_t count, int64_t stride);
-std::vector<int64_t> word_targets(const WordIndex& index, std::span<const int64_t> words);
 
 }  // namespace strata
