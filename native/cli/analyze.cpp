@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "progress.h"
+#include "strata/csv.h"
 #include "strata/error.h"
 #include "strata/file_util.h"
 #include "strata/model_dir.h"
@@ -25,6 +26,7 @@
 #include "strata/schedule.h"
 #include "strata/sweep.h"
 #include "strata/tokenizer.h"
+#include "strata/utf8.h"
 #include "strata/words.h"
 
 namespace strata::cli {

@@ -6,9 +6,11 @@
 //   nlohmann::ordered_json s = make_summary(r, options, model.config(), info);
 //   write_file_atomic(out + "/summary.json", s.dump(2));
 //   write_file_atomic(out + "/report.html", make_report_html(s));
+//   std::fputs(summary_headline(s).c_str(), stdout);
 //
-// Also here: the small text helpers of the CSV outputs (printable token bytes, CSV
-// quoting). Words (`--by word`) are words.h.
+// The sources are in core/src/report/: summary.cpp (a function per section of the
+// summary), html.cpp (the page: key numbers and tables), figures.cpp (a function per
+// figure), headline.cpp. The CSV tables are csv.h; words are words.h.
 //
 // Conventions (ours, stated in the summary and the page):
 //  * First-token policy: targets are positions t >= L, so every target has its full budget
@@ -24,13 +26,12 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "strata/analysis.h"
 #include "strata/config.h"
 #include "strata/sweep.h"
 #include "strata/tokenizer.h"
-#include "strata/utf8.h"  // printable_bytes, for the CSV outputs
 
 namespace strata {
 
@@ -45,10 +46,15 @@ struct ReportInfo {
   // so bits per token can be read as bits per byte.
   const Tokenizer* tokenizer = nullptr;
   std::span<const int32_t> tokens{};
+  // Optional: when whole words were the targets, how many, and their surprisal per
+  // schedule (WordAggregator::surprisal(), words.h), for the summary's "words" section.
+  int64_t word_count = 0;
+  const std::vector<SeriesAccumulator>* word_surprisal = nullptr;
 };
 
 // Unique labels for the sweep's schedules, in order: the schedule's name, with "#2", "#3"
 // appended to repeats (two custom schedules are both named "custom").
+std::vector<std::string> schedule_labels(const std::vector<std::string>& names);
 std::vector<std::string> schedule_labels(const SweepResult& result);
 
 // The numbers of the report. Throws strata::Error on a sweep without targets or schedules,
@@ -69,7 +75,8 @@ std::vector<std::string> schedule_labels(const SweepResult& result);
 //   final_gap_bits, final_gap_mean_bits, final_mean_bits.{label},
 //   compute.{wall_time_ratio_seq_to_hier, token_forward_ratio, flops_ratio, seconds},
 //   anytime.{label}.{iteration[], cumulative_flops[], cumulative_token_forwards[],
-//     mean_surprisal_bits[]} (per target, cumulative over the iterations).
+//     mean_surprisal_bits[]} (per target, cumulative over the iterations),
+//   words.{count, stride, policy, mean_surprisal_bits.{label}[]} (only with word targets).
 // Keys about sequential or hierarchical are left out (or null) when that schedule was
 // not swept; "hierarchical" means base 2.
 nlohmann::ordered_json make_summary(const SweepResult& result, const SweepOptions& options, const ModelConfig& config,
@@ -81,9 +88,9 @@ nlohmann::ordered_json make_summary(const SweepResult& result, const SweepOption
 // under each figure. Throws strata::Error if required keys are missing.
 std::string make_report_html(const nlohmann::ordered_json& summary);
 
-// --- CSV helpers -------------------------------------------------------------------------
-
-// A CSV field, always quoted, with quotes doubled (RFC 4180).
-std::string csv_quote(std::string_view field);
+// The headline numbers of a summary, as a few indented lines for a terminal: the power
+// laws at n = 1, 2, 4, … (with the bound's note when β hits one), the final gap, the two
+// main schedules' ranks at L, and each schedule's seconds and token-forwards per second.
+std::string summary_headline(const nlohmann::ordered_json& summary);
 
 }  // namespace strata
