@@ -10,7 +10,8 @@
 //
 // The sources are in core/src/report/: summary.cpp (a function per section of the
 // summary), html.cpp (the page: key numbers and tables), figures.cpp (a function per
-// figure), headline.cpp. The CSV tables are csv.h; words are words.h.
+// figure), headline.cpp. The CSV tables are csv.h; words are words.h; the whole run of
+// `strata analyze` (targets, sweep, rows, summary) is analysis_run.h.
 //
 // Conventions (ours, stated in the summary and the page):
 //  * First-token policy: targets are positions t >= L, so every target has its full budget
