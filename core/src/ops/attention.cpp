@@ -127,7 +127,7 @@ HWY_EXPORT(AttentionBackwardGroup);
 
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs) {
-  const int64_t work = int64_t(B) * n_heads * T * T * head_dim;
+  [[maybe_unused]] const int64_t work = int64_t(B) * n_heads * T * T * head_dim;
 #pragma omp parallel if (work > kParallelWork)
   {
     std::vector<float> scores(static_cast<size_t>(T));
@@ -142,7 +142,7 @@ void attention(float* out, const float* q, const float* k, const float* v, int B
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
                         const float* k, const float* v, const float* probs, int B, int T, int H,
                         int KVH, int hd) {
-  const int64_t work = int64_t(B) * H * T * T * hd;
+  [[maybe_unused]] const int64_t work = int64_t(B) * H * T * T * hd;
 #pragma omp parallel if (work > kParallelWork)
   {
     std::vector<float> dscore(static_cast<size_t>(T));

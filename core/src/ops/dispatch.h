@@ -11,7 +11,9 @@
 
 namespace strata::ops {
 
-// Below this many multiply-adds a parallel region costs more than it saves.
+// Below this many multiply-adds a parallel region costs more than it saves (the kernels'
+// threshold, and the backward pass's for its own loops). WebAssembly builds have no OpenMP,
+// so a variable that only feeds an `if` clause is marked [[maybe_unused]].
 inline constexpr int64_t kParallelWork = 1 << 15;
 
 }  // namespace strata::ops

@@ -213,7 +213,7 @@ template <class Panel>
 void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel panel, int M, int N, int K,
                       bool accumulate) {
   const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
-  const int64_t work = int64_t(M) * N * K;
+  [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
   for (int bm = 0; bm < blocks_m; ++bm)
     for (int bn = 0; bn < blocks_n; ++bn) {
@@ -233,7 +233,7 @@ constexpr int kPackRows = 32;
 // tile; read straight from a matrix whose rows are N or K floats apart, such slices map
 // onto a few L1 sets at the model's sizes and evict each other. Copied in 16×16 squares,
 // so reads and writes both stay within a few cache lines and pages.
-const float* pack_panels(const float* src, size_t sp, size_t sj, int K, int N, bool parallel) {
+const float* pack_panels(const float* src, size_t sp, size_t sj, int K, int N, [[maybe_unused]] bool parallel) {
   thread_local std::vector<float> packed;  // reused across calls
   const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   const size_t panel_size = size_t(K) * kNNBlockN;
