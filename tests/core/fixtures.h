@@ -1,6 +1,6 @@
 // The test suite's model fixtures, in one place: tiny random models of either family,
-// random token streams, model directories written by the core itself, and scratch
-// directories. No GoogleTest here, so the WebAssembly tests (web/tests) use the same
+// random token streams, model directories written by the core itself, scratch
+// directories and shell quoting. No GoogleTest here, so the WebAssembly tests (web/tests) use the same
 // fixtures.
 #pragma once
 #include <unistd.h>
@@ -108,6 +108,13 @@ inline std::string scratch_dir(const std::string& name) {
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
+}
+
+// s in single quotes for a POSIX shell, for tests that run a command line.
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
 }
 
 }  // namespace strata::fixtures
