@@ -28,13 +28,10 @@ const std::string kText =
 namespace {
 
 struct Workspace {
-  std::string root = fixtures::scratch_dir("cli_ws");
-  std::string io = fixtures::scratch_dir("cli_io");  // stdout and stderr, outside the workspace
-  ~Workspace() {
-    std::error_code ec;
-    fs::remove_all(root, ec);
-    fs::remove_all(io, ec);
-  }
+  fixtures::ScratchDir dir{"cli_ws"};
+  fixtures::ScratchDir io_dir{"cli_io"};  // stdout and stderr, outside the workspace
+  const std::string& root = dir.path();
+  const std::string& io = io_dir.path();
 };
 
 Workspace& workspace() {

@@ -101,7 +101,8 @@ TEST(ConfigTest, JsonRoundTripKeepsEveryField) {
 }
 
 TEST(ConfigTest, FileRoundTripAndReadRefusalsNameTheFile) {
-  const std::string dir = fixtures::scratch_dir("config_file");
+  const fixtures::ScratchDir scratch("config_file");
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/config.json";
   const ModelConfig c = fixtures::tiny_config(fixtures::Shape{}, fixtures::Family::kGemma);
   write_config(c, path);

@@ -37,7 +37,8 @@ std::string error_of(F&& f) {
 }
 
 TEST(FileUtilTest, AtomicWriteLeavesOnlyTheFile) {
-  const std::string dir = fixtures::scratch_dir("file_util_write");
+  const fixtures::ScratchDir scratch("file_util_write");
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/out.bin";
   const std::string bytes("binary\0bytes\xff\n", 14);
   write_file_atomic(path, bytes);
@@ -47,7 +48,8 @@ TEST(FileUtilTest, AtomicWriteLeavesOnlyTheFile) {
 }
 
 TEST(FileUtilTest, AtomicWriteReplacesAnOldFileWhole) {
-  const std::string dir = fixtures::scratch_dir("file_util_replace");
+  const fixtures::ScratchDir scratch("file_util_replace");
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/config.json";
   write_file_atomic(path, std::string(10000, 'x'));
   write_file_atomic(path, "short");
@@ -58,7 +60,8 @@ TEST(FileUtilTest, AtomicWriteReplacesAnOldFileWhole) {
 }
 
 TEST(FileUtilTest, AtomicWriteIntoAMissingDirectoryIsRefusedByName) {
-  const std::string dir = fixtures::scratch_dir("file_util_missing");
+  const fixtures::ScratchDir scratch("file_util_missing");
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/no/such/dir/report.html";
   const std::string message = error_of([&] { write_file_atomic(path, "<html>"); });
   EXPECT_NE(message.find(path), std::string::npos) << message;
@@ -67,7 +70,8 @@ TEST(FileUtilTest, AtomicWriteIntoAMissingDirectoryIsRefusedByName) {
 }
 
 TEST(FileUtilTest, AtomicWriteOverADirectoryIsRefusedAndLeavesNoTemporary) {
-  const std::string dir = fixtures::scratch_dir("file_util_over_dir");
+  const fixtures::ScratchDir scratch("file_util_over_dir");
+  const std::string& dir = scratch.path();
   const std::string path = dir + "/taken";
   fs::create_directories(path + "/inside");
   const std::string message = error_of([&] { write_file_atomic(path, "bytes"); });
@@ -77,7 +81,8 @@ TEST(FileUtilTest, AtomicWriteOverADirectoryIsRefusedAndLeavesNoTemporary) {
 }
 
 TEST(FileUtilTest, ReadRefusesAMissingFileAndADirectoryByName) {
-  const std::string dir = fixtures::scratch_dir("file_util_read");
+  const fixtures::ScratchDir scratch("file_util_read");
+  const std::string& dir = scratch.path();
   const std::string missing = dir + "/absent.txt";
   const std::string message = error_of([&] { read_file(missing); });
   EXPECT_EQ(message.rfind(missing + ": cannot open", 0), 0u) << message;

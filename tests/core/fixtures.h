@@ -101,14 +101,27 @@ inline ModelConfig write_byte_model_dir(const std::string& dir, int context = 64
   return c;
 }
 
-// A fresh, empty directory for one test: <temp>/strata_<name>_<pid>, emptied if it exists.
-inline std::string scratch_dir(const std::string& name) {
-  namespace fs = std::filesystem;
-  const fs::path p = fs::temp_directory_path() / ("strata_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
+// A fresh, empty directory for one test, <temp>/strata_<name>_<pid>, removed with its
+// contents when the object goes.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name)
+      : path_((std::filesystem::temp_directory_path() / ("strata_" + name + "_" + std::to_string(::getpid())))
+                  .string()) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // s in single quotes for a POSIX shell, for tests that run a command line.
 inline std::string shell_quote(const std::string& s) {
