@@ -3,7 +3,6 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "strata/file_util.h"
 #include "strata/model_dir.h"
 #include "strata/ops.h"
 #include "strata/tokenizer.h"
@@ -33,7 +32,7 @@ Subcommand add_tokenize(CLI::App& app) {
   cmd->add_option("--text", *text, "Text file")->required();
   return {cmd, [dir, text] {
     const Tokenizer tok = Tokenizer::load(*dir + "/tokenizer.json");
-    const std::string bytes = read_file(*text);
+    const std::string bytes = read_text(*text);  // an empty text is refused, as everywhere
     std::printf("%s\n", nlohmann::json(tok.encode(bytes)).dump().c_str());
     return 0;
   }};
