@@ -49,10 +49,12 @@ inline ModelConfig tiny_config(const Shape& s = {}, Family family = Family::kLla
   return c;
 }
 
-inline ModelConfig tiny_config(int vocab, Family family = Family::kLlama) {
+// The default Llama shape with another vocabulary. One argument only: with a second,
+// tiny_config({}, Family::kGemma) would pick this overload (vocab 0) over the Shape one.
+inline ModelConfig tiny_config(int vocab) {
   Shape s;
   s.vocab = vocab;
-  return tiny_config(s, family);
+  return tiny_config(s);
 }
 
 inline std::shared_ptr<Weights> random_weights(const ModelConfig& c, uint64_t seed, float std = 0.3f) {
