@@ -18,29 +18,26 @@ void MergeTable::reserve(size_t n) {
     capacity *= 2;
     --shift_;
   }
-  keys_.assign(capacity, ~uint64_t(0));
-  values_.assign(capacity, Merge{-1, -1});
+  slots_.assign(capacity, Slot{~uint64_t(0), {-1, -1}});
   size_ = 0;
 }
 
 bool MergeTable::insert(int32_t left, int32_t right, Merge m) {
-  if (2 * (size_ + 1) > keys_.size()) {  // grow: rehash into twice the room
-    std::vector<uint64_t> old_keys = std::move(keys_);
-    std::vector<Merge> old_values = std::move(values_);
-    reserve(std::max<size_t>(16, old_keys.size()));
-    for (size_t i = 0; i < old_keys.size(); ++i)
-      if (old_keys[i] != ~uint64_t(0)) insert(int32_t(old_keys[i] >> 32), int32_t(old_keys[i] & 0xFFFFFFFFu), old_values[i]);
+  if (2 * (size_ + 1) > slots_.size()) {  // grow: rehash into twice the room
+    std::vector<Slot> old = std::move(slots_);
+    reserve(std::max<size_t>(16, old.size()));
+    for (const Slot& s : old)
+      if (s.key != ~uint64_t(0)) insert(int32_t(s.key >> 32), int32_t(s.key & 0xFFFFFFFFu), s.value);
   }
   const uint64_t k = key(left, right);
-  const size_t mask = keys_.size() - 1;
+  const size_t mask = slots_.size() - 1;
   for (size_t s = slot(k);; s = (s + 1) & mask) {
-    if (keys_[s] == k) {
-      values_[s] = m;
+    if (slots_[s].key == k) {
+      slots_[s].value = m;
       return false;
     }
-    if (keys_[s] == ~uint64_t(0)) {
-      keys_[s] = k;
-      values_[s] = m;
+    if (slots_[s].key == ~uint64_t(0)) {
+      slots_[s] = {k, m};
       ++size_;
       return true;
     }
@@ -50,10 +47,52 @@ bool MergeTable::insert(int32_t left, int32_t right, Merge m) {
 const MergeTable::Merge* MergeTable::find(int32_t left, int32_t right) const {
   if (size_ == 0) return nullptr;
   const uint64_t k = key(left, right);
-  const size_t mask = keys_.size() - 1;
+  const size_t mask = slots_.size() - 1;
   for (size_t s = slot(k);; s = (s + 1) & mask) {
-    if (keys_[s] == k) return &values_[s];
-    if (keys_[s] == ~uint64_t(0)) return nullptr;
+    if (slots_[s].key == k) return &slots_[s].value;
+    if (slots_[s].key == ~uint64_t(0)) return nullptr;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// String index
+
+uint64_t StringIndex::hash(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, then a final mix
+  for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+  h ^= h >> 32;
+  return h * 0x9E3779B97F4A7C15ull;
+}
+
+void StringIndex::reset(const std::vector<std::string>* keys, size_t n) {
+  keys_ = keys;
+  size_t capacity = 16;
+  while (capacity < 2 * n + 1) capacity *= 2;
+  hashes_.assign(capacity, 0);
+  ids_.assign(capacity, -1);
+}
+
+bool StringIndex::insert(int32_t id) {
+  const std::string& key = (*keys_)[size_t(id)];
+  const uint64_t h = hash(key);
+  const size_t mask = ids_.size() - 1;
+  for (size_t s = size_t(h >> 20) & mask;; s = (s + 1) & mask) {
+    if (ids_[s] < 0) {
+      ids_[s] = id;
+      hashes_[s] = h;
+      return true;
+    }
+    if (hashes_[s] == h && (*keys_)[size_t(ids_[s])] == key) return false;
+  }
+}
+
+int32_t StringIndex::find(std::string_view key) const {
+  if (ids_.empty()) return -1;
+  const uint64_t h = hash(key);
+  const size_t mask = ids_.size() - 1;
+  for (size_t s = size_t(h >> 20) & mask;; s = (s + 1) & mask) {
+    if (ids_[s] < 0) return -1;
+    if (hashes_[s] == h && (*keys_)[size_t(ids_[s])] == key) return ids_[s];
   }
 }
 
@@ -64,15 +103,28 @@ namespace {
 constexpr int64_t kMaxIds = int64_t(1) << 24;
 }
 
-BpeModel::BpeModel(const Json& model, const Where& w, bool byte_level) : byte_level_(byte_level) {
-  const Json& vocab = require(model, "vocab", w);
-  if (!vocab.is_object()) throw w.error("\"vocab\" must be an object of token → id");
+BpeModel::BpeModel(const Json& model, const VocabEntries* read_vocab, const Where& w, bool byte_level)
+    : byte_level_(byte_level) {
+  VocabEntries from_model;
+  if (!read_vocab) {
+    const Json& v = require(model, "vocab", w);
+    if (!v.is_object()) throw w.error("\"vocab\" must be an object of token → id");
+    for (const auto& [token, value] : v.items()) from_model.emplace_back(token, value);
+    read_vocab = &from_model;
+  }
+  const VocabEntries& vocab = *read_vocab;
   // Ids may have holes, but not so many that a small file asks for a huge table.
   const int64_t id_limit = std::min<int64_t>(kMaxIds, 2 * int64_t(vocab.size()) + 1024);
-  token_to_id_.reserve(vocab.size());
   std::vector<bool> used;
-  for (const auto& [token, value] : vocab.items()) {
-    const int64_t id = get_int(value, 0, id_limit - 1, "vocab id of " + Json(token).dump(), w);
+  for (const auto& [token, value] : vocab) {
+    int64_t id = -1;
+    if (value.is_number_unsigned() && value.get<uint64_t>() < uint64_t(id_limit)) {
+      id = int64_t(value.get<uint64_t>());
+    } else if (value.is_number_integer() && value.get<int64_t>() >= 0 && value.get<int64_t>() < id_limit) {
+      id = value.get<int64_t>();
+    } else {
+      get_int(value, 0, id_limit - 1, "vocab id of " + Json(token).dump(), w);  // throws the message
+    }
     if (size_t(id) >= id_to_token_.size()) {
       id_to_token_.resize(size_t(id) + 1);
       used.resize(size_t(id) + 1);
@@ -82,7 +134,11 @@ BpeModel::BpeModel(const Json& model, const Where& w, bool byte_level) : byte_le
                     " and " + Json(token).dump() + ")");
     used[size_t(id)] = true;
     id_to_token_[size_t(id)] = token;
-    token_to_id_.emplace(token, int32_t(id));
+  }
+  token_to_id_.reset(&id_to_token_, vocab.size());
+  for (size_t id = 0; id < id_to_token_.size(); ++id) {
+    if (!used[id]) continue;
+    if (!token_to_id_.insert(int32_t(id))) throw w.error("token " + Json(id_to_token_[id]).dump() + " appears twice in vocab");
   }
 
   byte_fallback_ = get_bool_or(model, "byte_fallback", false, w);
@@ -106,10 +162,11 @@ BpeModel::BpeModel(const Json& model, const Where& w, bool byte_level) : byte_le
     byte_token_[b] = find(byte_level_char(static_cast<unsigned char>(b)));
   }
   if (!byte_level_) {
-    for (const auto& [token, id] : token_to_id_) {
-      if (token.empty()) continue;
+    for (size_t id = 0; id < id_to_token_.size(); ++id) {
+      const std::string& token = id_to_token_[id];
+      if (!used[id] || token.empty() || token.size() > 4) continue;
       const CodePoint c = code_point_at(token, 0);
-      if (c.value != kInvalid && size_t(c.length) == token.size()) char_token_.emplace(c.value, id);
+      if (c.value != kInvalid && size_t(c.length) == token.size()) char_token_.emplace(c.value, int32_t(id));
     }
   }
 
@@ -117,45 +174,51 @@ BpeModel::BpeModel(const Json& model, const Where& w, bool byte_level) : byte_le
   if (!merges.is_array()) throw w.error("\"merges\" must be an array");
   merges_.reserve(merges.size());
   merge_count_ = merges.size();
-  std::string left, right;
+  std::string_view left, right;
+  std::string made;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const Json& m = merges[rank];
     auto bad = [&](const std::string& what) {
       return w.error("merge " + std::to_string(rank) + " " + m.dump().substr(0, 120) + ": " + what);
     };
     if (m.is_string()) {
-      const std::string& s = m.get_ref<const std::string&>();
+      const std::string_view s = m.get_ref<const std::string&>();
       const size_t space = s.find(' ');
       if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
         throw bad("expected two tokens separated by one space");
-      left.assign(s, 0, space);
-      right.assign(s, space + 1);
+      left = s.substr(0, space);
+      right = s.substr(space + 1);
     } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      left = m[0].get<std::string>();
-      right = m[1].get<std::string>();
+      left = m[0].get_ref<const std::string&>();
+      right = m[1].get_ref<const std::string&>();
     } else {
       throw bad("expected \"a b\" or [\"a\", \"b\"]");
     }
     const int32_t l = find(left), r = find(right);
-    if (l < 0) throw bad("unknown token " + Json(left).dump());
-    if (r < 0) throw bad("unknown token " + Json(right).dump());
+    if (l < 0) throw bad("unknown token " + Json(std::string(left)).dump());
+    if (r < 0) throw bad("unknown token " + Json(std::string(right)).dump());
     if (!right.starts_with(prefix_)) throw bad("right token lacks the continuing_subword_prefix");
-    const std::string made = left + right.substr(prefix_.size());
+    made.assign(left);
+    made.append(right.substr(prefix_.size()));
     const int32_t id = find(made);
     if (id < 0) throw bad("the merged token " + Json(made).dump() + " is not in the vocab");
     merges_.insert(l, r, {int32_t(rank), id});  // a repeated pair takes its later rank, as HF
   }
 
   if (byte_level_ && ignore_merges_) {
-    for (const auto& [token, id] : token_to_id_)
-      if (auto bytes = byte_level_to_bytes(token)) bytes_to_id_.emplace(std::move(*bytes), id);
+    bytes_of_id_.resize(id_to_token_.size());
+    bytes_to_id_.reset(&bytes_of_id_, id_to_token_.size());
+    for (size_t id = 0; id < id_to_token_.size(); ++id) {
+      if (!used[id]) continue;
+      if (auto bytes = byte_level_to_bytes(id_to_token_[id])) {
+        bytes_of_id_[id] = std::move(*bytes);
+        bytes_to_id_.insert(int32_t(id));
+      }
+    }
   }
 }
 
-int32_t BpeModel::find(std::string_view token) const {
-  const auto it = token_to_id_.find(std::string(token));
-  return it == token_to_id_.end() ? -1 : it->second;
-}
+int32_t BpeModel::find(std::string_view token) const { return token_to_id_.find(token); }
 
 // ---------------------------------------------------------------------------------------
 // Encoding
@@ -268,9 +331,8 @@ void BpeModel::encode(std::string_view piece, std::vector<int32_t>& out) const {
   if (piece.empty()) return;
   if (ignore_merges_) {
     if (byte_level_) {
-      const auto it = bytes_to_id_.find(std::string(piece));
-      if (it != bytes_to_id_.end()) {
-        out.push_back(it->second);
+      if (const int32_t id = bytes_to_id_.find(piece); id >= 0) {
+        out.push_back(id);
         return;
       }
     } else if (const int32_t id = find(piece); id >= 0) {

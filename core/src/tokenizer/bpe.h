@@ -14,11 +14,30 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "tokenizer/json_fields.h"
 
 namespace strata::tok {
+
+// model.vocab as the loader reads it: (token, id value) in file order.
+using VocabEntries = std::vector<std::pair<std::string, Json>>;
+
+// String → id over a table of strings indexed by id (keys[id]), open addressing with the
+// hash kept beside each slot: loading a 262k-entry vocabulary does millions of lookups.
+class StringIndex {
+ public:
+  void reset(const std::vector<std::string>* keys, size_t n);
+  bool insert(int32_t id);  // keys[id]; false if an equal key is there already
+  int32_t find(std::string_view key) const;  // -1 if absent
+
+ private:
+  static uint64_t hash(std::string_view s);
+  const std::vector<std::string>* keys_ = nullptr;
+  std::vector<uint64_t> hashes_;
+  std::vector<int32_t> ids_;  // -1: empty slot
+};
 
 // (left id, right id) → (rank, merged id), linear probing over a power-of-two table.
 class MergeTable {
@@ -34,8 +53,11 @@ class MergeTable {
  private:
   static uint64_t key(int32_t l, int32_t r) { return (uint64_t(uint32_t(l)) << 32) | uint32_t(r); }
   size_t slot(uint64_t k) const { return size_t((k * 0x9E3779B97F4A7C15ull) >> shift_); }
-  std::vector<uint64_t> keys_;
-  std::vector<Merge> values_;
+  struct Slot {
+    uint64_t key;  // ~0: empty
+    Merge value;
+  };
+  std::vector<Slot> slots_;
   size_t size_ = 0;
   int shift_ = 64;
 };
@@ -46,7 +68,8 @@ class BpeModel {
   // unk_token, continuing_subword_prefix, end_of_word_suffix, fuse_unk, byte_fallback,
   // ignore_merges. byte_level: pieces are raw bytes read through GPT-2's table.
   // Throws strata::Error naming the model field for any inconsistency.
-  BpeModel(const Json& model, const Where& where, bool byte_level);
+  // vocab: model.vocab read by the loader, or null to read it from `model`.
+  BpeModel(const Json& model, const VocabEntries* vocab, const Where& where, bool byte_level);
 
   // Appends the ids of one piece.
   void encode(std::string_view piece, std::vector<int32_t>& out) const;
@@ -64,7 +87,7 @@ class BpeModel {
   void merge(std::vector<int32_t>& symbols) const;
 
   std::vector<std::string> id_to_token_;
-  std::unordered_map<std::string, int32_t> token_to_id_;
+  StringIndex token_to_id_;
   MergeTable merges_;
   size_t merge_count_ = 0;
   bool byte_level_ = false, byte_fallback_ = false, fuse_unk_ = false, ignore_merges_ = false;
@@ -74,7 +97,8 @@ class BpeModel {
   std::array<int32_t, 256> byte_token_{};       // byte-level: id of the byte's character, -1 if none
   std::array<int32_t, 256> fallback_token_{};   // id of "<0xXX>", -1 if none
   std::unordered_map<char32_t, int32_t> char_token_;  // single-character tokens
-  std::unordered_map<std::string, int32_t> bytes_to_id_;  // byte-level + ignore_merges: raw bytes → id
+  std::vector<std::string> bytes_of_id_;  // byte-level + ignore_merges: each token's bytes
+  StringIndex bytes_to_id_;                // ... and their index
 };
 
 }  // namespace strata::tok

@@ -6,6 +6,91 @@
 namespace strata::tok {
 namespace {
 
+// Builds the document as nlohmann's DOM parser does, except model.vocab: its entries go
+// into a flat list (a 262k-entry std::map of the DOM would be most of the loading time)
+// and the DOM gets null in its place.
+class Sax {
+ public:
+  explicit Sax(Json& root) : dom_(root) {}
+  VocabEntries vocab;
+  bool vocab_seen = false;
+
+  bool null() { return in_vocab_ ? value(Json()) : dom_.null(); }
+  bool boolean(bool b) { return in_vocab_ ? value(Json(b)) : dom_.boolean(b); }
+  bool number_integer(Json::number_integer_t v) { return in_vocab_ ? value(Json(v)) : dom_.number_integer(v); }
+  bool number_unsigned(Json::number_unsigned_t v) { return in_vocab_ ? value(Json(v)) : dom_.number_unsigned(v); }
+  bool number_float(Json::number_float_t v, const Json::string_t& s) {
+    return in_vocab_ ? value(Json(v)) : dom_.number_float(v, s);
+  }
+  bool string(Json::string_t& v) { return in_vocab_ ? value(Json("a string")) : dom_.string(v); }
+  bool binary(Json::binary_t& v) { return in_vocab_ ? value(Json()) : dom_.binary(v); }
+  bool start_object(std::size_t n) {
+    if (in_vocab_) return nest();
+    if (depth_ == 2 && path_[1] == "vocab" && path_[0] == "model") {  // model.vocab begins
+      in_vocab_ = true;
+      vocab_seen = true;
+      vocab_depth_ = ++depth_;
+      return true;
+    }
+    ++depth_;
+    return dom_.start_object(n);
+  }
+  bool key(Json::string_t& k) {
+    if (in_vocab_) {
+      if (depth_ == vocab_depth_) pending_key_ = std::move(k);
+      return true;
+    }
+    if (depth_ <= 2) path_[size_t(depth_ - 1)] = k;
+    return dom_.key(k);
+  }
+  bool end_object() {
+    if (in_vocab_) {
+      if (depth_-- == vocab_depth_) {
+        in_vocab_ = false;
+        return dom_.null();
+      }
+      return unnest();
+    }
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) {
+    if (in_vocab_) return nest();
+    ++depth_;
+    if (depth_ <= 2) path_[size_t(depth_ - 1)].clear();
+    return dom_.start_array(n);
+  }
+  bool end_array() {
+    if (in_vocab_) {
+      --depth_;
+      return unnest();
+    }
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t position, const std::string& token, const nlohmann::detail::exception& e) {
+    return dom_.parse_error(position, token, e);
+  }
+
+ private:
+  bool value(Json v) {
+    if (depth_ == vocab_depth_) vocab.emplace_back(std::move(pending_key_), std::move(v));
+    return true;
+  }
+  bool nest() {  // an object or array as a vocab value: recorded as one bad value
+    if (depth_ == vocab_depth_) vocab.emplace_back(std::move(pending_key_), Json("an object or array"));
+    ++depth_;
+    return true;
+  }
+  bool unnest() { return true; }
+
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
+  int depth_ = 0, vocab_depth_ = -1;
+  bool in_vocab_ = false;
+  std::string path_[2];
+  std::string pending_key_;
+};
+
 AddedToken read_added_token(const Json& j, const Where& w, int64_t id_limit) {
   if (!j.is_object()) throw w.error("expected an object with \"id\" and \"content\"");
   AddedToken t;
@@ -20,7 +105,7 @@ AddedToken read_added_token(const Json& j, const Where& w, int64_t id_limit) {
   return t;
 }
 
-std::shared_ptr<const Pipeline> build(const Json& j) {
+std::shared_ptr<const Pipeline> build(const Json& j, const VocabEntries* vocab) {
   if (!j.is_object()) throw Error("expected a JSON object (a Hugging Face tokenizer.json)");
   auto p = std::make_shared<Pipeline>();
 
@@ -36,7 +121,7 @@ std::shared_ptr<const Pipeline> build(const Json& j) {
   if (!model.is_object()) throw mw.error("expected an object");
   mw.type = get_string_or(model, "type", "BPE", mw);
   if (mw.type != "BPE") throw mw.error("unsupported model type (supported: BPE)");
-  p->model = std::make_unique<BpeModel>(model, mw, byte_level);
+  p->model = std::make_unique<BpeModel>(model, vocab, mw, byte_level);
   p->id_count = p->model->id_count();
 
   if (const auto it = j.find("added_tokens"); it != j.end() && !it->is_null()) {
@@ -73,13 +158,14 @@ std::shared_ptr<const Pipeline> build(const Json& j) {
 
 std::shared_ptr<const Pipeline> load_pipeline(std::string_view json_text) {
   Json j;
+  Sax sax(j);
   try {
-    j = Json::parse(json_text);
+    Json::sax_parse(json_text, &sax);
   } catch (const Json::exception& e) {
     throw Error(std::string("malformed JSON (") + e.what() + ")");
   }
   try {
-    return build(j);
+    return build(j, sax.vocab_seen ? &sax.vocab : nullptr);
   } catch (const Error&) {
     throw;
   } catch (const Json::exception& e) {  // a type mismatch the checks above missed: still one line
