@@ -58,6 +58,7 @@ int Tokenizer::bos_id() const { return bos_id_; }
 int Tokenizer::merge_count() const { return pipeline_->model->merge_count(); }
 int Tokenizer::token_to_id(std::string_view token) const { return pipeline_->find(token); }
 bool Tokenizer::is_special(int32_t id) const { return pipeline_->is_special(id); }
+bool Tokenizer::is_added(int32_t id) const { return pipeline_->added.by_id(id) != nullptr; }
 
 std::vector<int32_t> Tokenizer::special_prefix() const {
   return pipeline_->post_processor ? pipeline_->post_processor->prefix() : std::vector<int32_t>{};

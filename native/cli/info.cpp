@@ -1,5 +1,6 @@
 // `strata info` and `strata tokenize`: look inside a model directory.
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -42,6 +43,9 @@ Subcommand add_tokenize(CLI::App& app) {
   cmd->add_option("--out", a->out, "Write to this file (atomically) instead of standard output");
   return {cmd, [a] {
     if (a->model.empty() && a->tokenizer.empty()) throw Error("tokenize: give --tokenizer FILE or --model DIR");
+    // --out is written atomically (a temporary file renamed over it): never over a device.
+    if (!a->out.empty() && std::filesystem::exists(a->out) && !std::filesystem::is_regular_file(a->out))
+      throw Error(a->out + ": --out must be a regular file (omit it to write to standard output)");
     const Tokenizer tok = Tokenizer::load(a->tokenizer.empty() ? a->model + "/tokenizer.json" : a->tokenizer);
     const std::string input = read_file(a->text);
     std::string output;

@@ -84,6 +84,7 @@ class Tokenizer {
   int merge_count() const;
   int token_to_id(std::string_view token) const;  // an added token or vocab entry; -1 if none
   bool is_special(int32_t id) const;
+  bool is_added(int32_t id) const;  // an added token (special or not), matched before the pipeline
   // The ids add_special puts before / after the text.
   std::vector<int32_t> special_prefix() const;
   std::vector<int32_t> special_suffix() const;
