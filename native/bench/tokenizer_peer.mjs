@@ -54,7 +54,7 @@ if (process.argv[2] === 'run') {
     const mbs = enc ? enc.bytes_per_second / 1e6 : NaN;
     lines.push(`| ${name} | ${mbs.toFixed(2)} | ${p.first_mb_s.toFixed(3)} / ${p.mean_mb_s.toFixed(3)} | ${(mbs / p.first_mb_s).toFixed(1)}× | ${load ? load.real_time.toFixed(0) : '-'} | ${p.load_ms.toFixed(0)} |`);
   }
-  console.log(`Tokenizers on ${peer.text} (${peer.bytes} bytes), encode without template tokens; reference: @lenml/tokenizers 3.7.2 on node ${peer.node} (cold: its first run; warm: the mean of later runs with its piece cache filled).\n`);
+  console.log(`Tokenizers on ${peer.text} (${peer.bytes} bytes), encode without template tokens; reference: @lenml/tokenizers 3.7.2 on node ${peer.node} (cold: its first run; warm: the mean of all its runs over at least 2 s, the later ones with its piece cache filled).\n`);
   console.log(lines.join('\n'));
 } else {
   console.error('usage: tokenizer_peer.mjs run --text FILE --gpt2 DIR --out FILE | table --strata FILE --peer FILE');

@@ -1,6 +1,8 @@
 #include "tokenizer/regex.h"
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
 #define PCRE2_CODE_UNIT_WIDTH 8
+#endif
 #include <pcre2.h>
 
 #include "strata/error.h"
