@@ -12,10 +12,14 @@
 //             without failing otherwise
 //
 // No valid JSON text starts with a byte 0xF0–0xFF, so the load mode sees every JSON input.
-// Build (by hand, against libstrata compiled with the same sanitizers):
-//   clang++-14 -std=c++20 -fsanitize=fuzzer,address,undefined -Icore/include -Icore/src
-//     tests/fuzz/tokenizer_fuzz.cpp build/fuzz/core/libstrata.a -lpcre2-8 -lutf8proc -lhwy
-// Run from the project root: ./tokenizer_fuzz -dict=tests/fuzz/tokenizer.dict tests/fuzz/corpus/tokenizer
+// Build by hand with the tokenizer's sources (all it needs of libstrata), from the root:
+//   clang++-14 -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+//     -DSTRATA_SOURCE_DIR='"."' -Icore/include -Icore/src tests/fuzz/tokenizer_fuzz.cpp
+//     core/src/tokenizer/*.cpp core/src/tokenizer.cpp core/src/file_util.cpp core/src/utf8.cpp
+//     -lpcre2-8 -lutf8proc -o build/fuzz-bin/tokenizer_fuzz
+// Run from the project root on a copy of the corpus (the first encode-mode input loads the
+// real tokenizers, minutes under ASan, hence the long -timeout):
+//   build/fuzz-bin/tokenizer_fuzz -dict=tests/fuzz/tokenizer.dict -max_len=1024 -timeout=600 CORPUS_COPY
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
