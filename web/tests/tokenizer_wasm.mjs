@@ -2,8 +2,8 @@
 // Split regex, PCRE2 without JIT in WASM) and Qwen 3 (NFC through utf8proc) from
 // tests/tokenizer/node_modules, and the default model's, on the first 200 KB of
 // adventures.txt (or, without ../shared, the README): the WebAssembly build's ids must equal
-// `strata tokenize`'s. (WASM encodes ~30–40 KB/s here: no JIT, and Emscripten's JS-based
-// exceptions put a trampoline around calls; the whole book would take minutes.)
+// `strata tokenize`'s. (Where a regex splits the text WASM encodes only ~25–40 KB/s, PCRE2's
+// interpreter having no JIT there: the whole book would take minutes.)
 //   node tokenizer_wasm.mjs <strata_web_tokenizer_test.js> <native strata> <project root> <work dir>
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
