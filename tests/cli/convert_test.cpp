@@ -24,7 +24,7 @@ const CliCase kCases[] = {
     bad("convert_onto_itself", {"convert", "--model", "{tiny}", "--out", "{tiny}/"}, "--out must differ from --model"),
     bad("convert_out_is_a_file", {"convert", "--model", "{tiny}", "--out", "{text}"}, "{text}: cannot create directory"),
     bad("convert_unknown_dtype", {"convert", "--model", "{tiny}", "--out", "{out}", "--dtype", "f64"},
-        "--dtype: f64 not in {f32,f16}", 105),
+        "--dtype: f64 not in {f32,f16,bf16}", 105),
 };
 
 INSTANTIATE_TEST_SUITE_P(Convert, CliTest, testing::ValuesIn(kCases), case_name);

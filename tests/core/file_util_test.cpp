@@ -4,6 +4,7 @@
 #include "strata/file_util.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -89,6 +90,24 @@ TEST(FileUtilTest, ReadRefusesAMissingFileAndADirectoryByName) {
   EXPECT_EQ(error_of([&] { read_file(dir); }), dir + ": is a directory, expected a file");
   EXPECT_FALSE(file_exists(missing));
   EXPECT_FALSE(file_exists(dir));  // a directory is not a file
+}
+
+
+// `strata tokenize --out /dev/null` once renamed its temporary file over /dev/null. Tested
+// with a FIFO and a symbolic link to /dev/null, so a regression replaces only the link.
+TEST(FileUtilTest, AtomicWriteNeverReplacesADeviceOrAPipe) {
+  const fixtures::ScratchDir scratch("file_util_device");
+  const std::string& dir = scratch.path();
+  const std::string fifo = dir + "/pipe", link = dir + "/null";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  fs::create_symlink("/dev/null", link);
+  for (const std::string& path : {fifo, link}) {
+    const std::string message = error_of([&] { write_file_atomic(path, "bytes"); });
+    EXPECT_EQ(message, path + ": exists and is not a regular file; refusing to replace it");
+  }
+  EXPECT_TRUE(fs::is_fifo(fifo));
+  EXPECT_TRUE(fs::is_symlink(link) && fs::is_character_file(link));
+  EXPECT_EQ(entries(dir), (std::vector<std::string>{"null", "pipe"}));
 }
 
 }  // namespace
