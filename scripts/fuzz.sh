@@ -34,11 +34,16 @@ for t in "${targets[@]}"; do
   corpus=build/fuzz/tests/fuzz/corpus/$t findings=build/fuzz/tests/fuzz/findings/$t log=build/fuzz/logs/$t.log
   mkdir -p "$corpus" "$findings" "$(dirname "$log")"
   echo "== $t: $minutes minutes, $jobs job(s); log $log"
-  # -print_final_stats gives stat::number_of_executed_units, summed over jobs below.
-  OMP_NUM_THREADS=1 "$bin" -max_total_time=$((minutes * 60)) -max_len=65536 -print_final_stats=1 \
-    -jobs="$jobs" -workers="$jobs" -artifact_prefix="$findings/" -dict="tests/fuzz/$t.dict" \
+  # -print_final_stats gives stat::number_of_executed_units, summed over jobs below. With
+  # -jobs, libFuzzer writes each job's output to fuzz-<n>.log in the working directory.
+  parallel=()
+  [[ $jobs -gt 1 ]] && parallel=(-jobs="$jobs" -workers="$jobs")
+  # -timeout: the tokenizer target loads its real tokenizers (33 MB for Gemma 3) on the first
+  # encode-mode input, minutes under ASan.
+  OMP_NUM_THREADS=1 "$bin" -max_total_time=$((minutes * 60)) -max_len=65536 -print_final_stats=1 -timeout=600 \
+    "${parallel[@]}" -artifact_prefix="$findings/" -dict="tests/fuzz/$t.dict" \
     "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1 || true
-  [[ $jobs -gt 1 ]] && cat fuzz-*.log >>"$log" 2>/dev/null && rm -f fuzz-*.log
+  if [[ $jobs -gt 1 ]]; then cat fuzz-*.log >>"$log" 2>/dev/null || true; rm -f fuzz-*.log; fi
   execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
   crashes=$(find "$findings" -type f | wc -l)
   summary+=("$(printf '%-12s %12s executions  %5s corpus files  %s findings' "$t" "$execs" "$(ls "$corpus" | wc -l)" "$crashes")")

@@ -1,4 +1,4 @@
-// Curves, staircase, power-law fit and the rank of the global transition matrix.
+// Streamed means, curves, staircase, power-law fit and the rank of the global transition matrix.
 // See analysis.h; the definitions follow method.md.
 #include "strata/analysis.h"
 
@@ -18,57 +18,75 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 }  // namespace
 
-// --- CurveAccumulator ------------------------------------------------------------------
+// --- Moments and SeriesAccumulator -----------------------------------------------------
 
-void CurveAccumulator::add(int context_len, double surprisal) {
-  if (context_len < 0) throw Error("curve: negative context length " + std::to_string(context_len));
-  if (!std::isfinite(surprisal))
-    throw Error("curve: non-finite surprisal at context length " + std::to_string(context_len));
-  if (context_len >= int(count_.size())) {
-    count_.resize(context_len + 1, 0);
-    mean_.resize(context_len + 1, 0.0);
-    m2_.resize(context_len + 1, 0.0);
-  }
-  const int64_t n = ++count_[context_len];
-  const double delta = surprisal - mean_[context_len];
-  mean_[context_len] += delta / double(n);
-  m2_[context_len] += delta * (surprisal - mean_[context_len]);
+void Moments::add(double x) {
+  ++count;
+  const double delta = x - mean;
+  mean += delta / double(count);
+  m2 += delta * (x - mean);  // both factors have the sign of delta: m2 never decreases
 }
 
-void CurveAccumulator::merge(const CurveAccumulator& other) {
-  if (other.count_.size() > count_.size()) {
-    count_.resize(other.count_.size(), 0);
-    mean_.resize(other.count_.size(), 0.0);
-    m2_.resize(other.count_.size(), 0.0);
+void Moments::merge(const Moments& other) {
+  if (other.count == 0) return;
+  if (count == 0) {
+    *this = other;
+    return;
   }
   // Chan et al.'s pairwise combination: exact for means and squared deviations.
-  for (size_t i = 0; i < other.count_.size(); ++i) {
-    const int64_t nb = other.count_[i];
-    if (nb == 0) continue;
-    const int64_t na = count_[i], n = na + nb;
-    const double delta = other.mean_[i] - mean_[i];
-    mean_[i] += delta * double(nb) / double(n);
-    m2_[i] += other.m2_[i] + delta * delta * double(na) * double(nb) / double(n);
-    count_[i] = n;
-  }
+  const int64_t n = count + other.count;
+  const double delta = other.mean - mean;
+  mean += delta * double(other.count) / double(n);
+  m2 += other.m2 + delta * delta * double(count) * double(other.count) / double(n);
+  count = n;
 }
 
-int64_t CurveAccumulator::count(int n) const {
-  return n >= 0 && n < int(count_.size()) ? count_[n] : 0;
+double Moments::mean_or_nan() const { return count > 0 ? mean : kNaN; }
+
+double Moments::std_error() const {
+  if (count < 2) return kNaN;
+  return std::sqrt(m2 / double(count - 1) / double(count));
 }
 
-double CurveAccumulator::mean(int n) const { return count(n) > 0 ? mean_[n] : kNaN; }
-
-double CurveAccumulator::std_error(int n) const {
-  const int64_t k = count(n);
-  if (k < 2) return kNaN;
-  return std::sqrt(m2_[n] / double(k - 1) / double(k));
+SeriesAccumulator::SeriesAccumulator(int size) {
+  if (size < 0) throw Error("statistics: negative series size " + std::to_string(size));
+  moments_.resize(size_t(size));
 }
 
-std::vector<double> CurveAccumulator::curve() const {
-  std::vector<double> c(count_.size());
-  for (int n = 0; n < int(c.size()); ++n) c[n] = mean(n);
-  return c;
+void SeriesAccumulator::add(int index, double value) {
+  if (index < 0) throw Error("statistics: negative index " + std::to_string(index));
+  if (!std::isfinite(value)) throw Error("statistics: non-finite value at index " + std::to_string(index));
+  if (index >= size()) moments_.resize(size_t(index) + 1);
+  moments_[size_t(index)].add(value);
+}
+
+void SeriesAccumulator::merge(const SeriesAccumulator& other) {
+  if (other.size() > size()) moments_.resize(other.moments_.size());
+  for (size_t i = 0; i < other.moments_.size(); ++i) moments_[i].merge(other.moments_[i]);
+}
+
+int64_t SeriesAccumulator::count(int index) const {
+  return index >= 0 && index < size() ? moments_[size_t(index)].count : 0;
+}
+
+double SeriesAccumulator::mean(int index) const {
+  return index >= 0 && index < size() ? moments_[size_t(index)].mean_or_nan() : kNaN;
+}
+
+double SeriesAccumulator::std_error(int index) const {
+  return index >= 0 && index < size() ? moments_[size_t(index)].std_error() : kNaN;
+}
+
+std::vector<double> SeriesAccumulator::means() const {
+  std::vector<double> m;
+  for (const Moments& x : moments_) m.push_back(x.mean_or_nan());
+  return m;
+}
+
+std::vector<double> SeriesAccumulator::std_errors() const {
+  std::vector<double> e;
+  for (const Moments& x : moments_) e.push_back(x.std_error());
+  return e;
 }
 
 // --- Curve helpers ---------------------------------------------------------------------
@@ -144,13 +162,27 @@ LinearPart solve_linear(std::span<const double> xs, std::span<const double> ys, 
 PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys) {
   if (xs.size() != ys.size())
     throw Error("power-law fit: " + std::to_string(xs.size()) + " x values but " + std::to_string(ys.size()) + " y values");
-  if (xs.size() < 3) throw Error("power-law fit: needs at least 3 points, got " + std::to_string(xs.size()));
+  if (int(xs.size()) < kPowerLawMinPoints) throw Error("power-law fit: needs at least 3 points, got " + std::to_string(xs.size()));
   for (size_t i = 0; i < xs.size(); ++i) {
     if (!std::isfinite(xs[i]) || !std::isfinite(ys[i])) throw Error("power-law fit: non-finite point");
     if (xs[i] <= 0) throw Error("power-law fit: x must be positive, got " + std::to_string(xs[i]));
   }
   if (std::all_of(xs.begin(), xs.end(), [&](double x) { return x == xs[0]; }))
     throw Error("power-law fit: all x are equal");
+
+  PowerLawFit out;
+  out.points = int(xs.size());
+  double y_mean = 0;
+  for (double y : ys) y_mean += y;
+  y_mean /= double(ys.size());
+  // A flat curve (e.g. a model that ignores its context) is fitted exactly by its value;
+  // the search below would end at β = 0, a bound, and flag a power law that is not there.
+  const auto [y_lo, y_hi] = std::minmax_element(ys.begin(), ys.end());
+  if (*y_hi - *y_lo <= 1e-12 * std::max(1.0, std::fabs(y_mean))) {
+    out.kind = PowerLawFit::Kind::kFlat;
+    out.a = 0, out.beta = 0, out.c = y_mean, out.r2 = 1;
+    return out;
+  }
 
   // The error over β can have several local minima; a grid finds the right basin, golden
   // section then polishes inside it.
@@ -179,32 +211,38 @@ PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys
   LinearPart fit = solve_linear(xs, ys, beta);
   if (best_sse < fit.sse) beta = best * kStep, fit = solve_linear(xs, ys, beta);  // grid point at an edge
 
-  double y_mean = 0;
-  for (double y : ys) y_mean += y;
-  y_mean /= double(ys.size());
   double ss_tot = 0;
   for (double y : ys) ss_tot += (y - y_mean) * (y - y_mean);
 
-  PowerLawFit out;
   out.a = fit.a;
   out.beta = beta;
   out.c = fit.c;
   out.r2 = ss_tot > 0 ? 1.0 - fit.sse / ss_tot : 1.0;
-  out.points = int(xs.size());
   out.beta_at_bound = beta < kPowerLawBoundTolerance || beta > kPowerLawBetaMax - kPowerLawBoundTolerance;
   return out;
 }
 
 PowerLawFit fit_power_law_curve(const std::vector<double>& curve, std::span<const int> ns) {
   std::vector<double> xs, ys;
+  std::vector<int> used;
   auto take = [&](int n) {
-    if (n >= 1 && n < int(curve.size()) && std::isfinite(curve[n])) xs.push_back(n), ys.push_back(curve[n]);
+    if (n >= 1 && n < int(curve.size()) && std::isfinite(curve[size_t(n)]))
+      xs.push_back(n), ys.push_back(curve[size_t(n)]), used.push_back(n);
   };
   if (ns.empty())
     for (int n = 1; n < int(curve.size()); ++n) take(n);
   else
     for (int n : ns) take(n);
-  return fit_power_law(xs, ys);
+  PowerLawFit f;
+  if (int(xs.size()) < kPowerLawMinPoints) {
+    f.kind = PowerLawFit::Kind::kTooFewPoints;
+    f.a = f.beta = f.c = f.r2 = kNaN;
+    f.points = int(xs.size());
+  } else {
+    f = fit_power_law(xs, ys);
+  }
+  f.ns = std::move(used);
+  return f;
 }
 
 // --- StreamingGram ---------------------------------------------------------------------

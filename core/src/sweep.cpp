@@ -11,13 +11,6 @@
 
 namespace strata {
 
-std::vector<double> ScheduleSweep::mean_surprisal() const {
-  std::vector<double> m(surprisal_sum.size());
-  const double n = double(final_surprisal.size());
-  for (size_t k = 0; k < m.size(); ++k) m[k] = n > 0 ? surprisal_sum[k] / n : NAN;
-  return m;
-}
-
 std::vector<int64_t> choose_targets(int64_t text_tokens, int budget, int64_t count, int64_t stride) {
   if (count < 1) throw Error("sweep: the number of targets must be at least 1");
   if (text_tokens <= budget)
@@ -82,8 +75,7 @@ SweepResult run_sweep(Transformer& model, std::span<const int32_t> tokens, const
     const auto shape = schedule.contexts(result.targets.front(), o.budget, o.with_empty);
     const int K = int(shape.size());
     for (const auto& ctx : shape) stats.context_len.push_back(ctx.size());
-    stats.surprisal_sum.assign(size_t(K), 0.0);
-    stats.surprisal_sq_sum.assign(size_t(K), 0.0);
+    stats.surprisal = SeriesAccumulator(K);
     stats.gram = StreamingGram(K - 1);
 
     for (int64_t t0 = 0; t0 < n_targets; t0 += o.batch) {
@@ -117,8 +109,10 @@ SweepResult run_sweep(Transformer& model, std::span<const int32_t> tokens, const
           const int64_t t = result.targets[size_t(t0 + b)];
           const int32_t target = tokens[size_t(t)];
           const double s = -double(lp[size_t(target)]) / std::log(2.0);
-          stats.surprisal_sum[size_t(k)] += s;
-          stats.surprisal_sq_sum[size_t(k)] += s * s;
+          if (!std::isfinite(s))
+            throw Error("sweep: a non-finite surprisal for target " + std::to_string(t) + " under " + stats.name +
+                        ", iteration " + std::to_string(k) + " (the model's logits are not finite)");
+          stats.surprisal.add(k, s);
           cumulative_forwards[size_t(b)] += n;
           cumulative_flops[size_t(b)] += flops;
           if (k == K - 1) stats.final_surprisal.push_back(s);

@@ -1,5 +1,6 @@
 // `strata analyze`: the paper's analysis of one text under several inference schedules.
-// Runs a batched sweep (core/sweep.h) and writes, into --out,
+// The run itself is the core's (analysis_run.h: targets, sweep, rows, summary); this file
+// parses and checks the arguments, loads the files, and writes, into --out,
 //   tokens.csv    one row per target × schedule × iteration (long format)
 //   words.csv     with --by word: one row per target word × schedule × iteration
 //   summary.json  every number of the report (core/report.h)
@@ -14,18 +15,16 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <memory>
 
 #include "commands.h"
 #include "progress.h"
+#include "strata/analysis_run.h"
 #include "strata/error.h"
 #include "strata/file_util.h"
 #include "strata/model_dir.h"
 #include "strata/report.h"
 #include "strata/schedule.h"
-#include "strata/sweep.h"
-#include "strata/tokenizer.h"
 
 namespace strata::cli {
 
@@ -68,63 +67,6 @@ std::vector<std::string> split_specs(const std::string& list) {
   }
   return specs;
 }
-
-// Word-level sums: a word's surprisal under iteration k is the sum of s_k over its tokens.
-// Words are emitted as soon as all their rows of one schedule have arrived, so memory
-// holds only the words of the batch in flight.
-class WordAggregator {
- public:
-  WordAggregator(const WordIndex& index, std::ofstream& out, const std::vector<std::string>& labels,
-                 const std::vector<std::vector<int>>& context_len)
-      : index_(index), out_(out), labels_(labels), context_len_(context_len), mean_sum_(labels.size()) {
-    for (size_t s = 0; s < labels.size(); ++s) mean_sum_[s].assign(context_len[s].size(), 0.0);
-    out_ << "word_index,first_position,last_position,tokens,word,schedule,iteration,context_len,surprisal_bits\n";
-  }
-
-  void add(const SweepRow& r) {
-    const int64_t w = index_.word_of_token[size_t(r.position)];
-    if (w < 0) return;
-    const size_t K = context_len_[size_t(r.schedule)].size();
-    Pending& p = pending_[{r.schedule, w}];
-    if (p.sum.empty()) p.sum.assign(K, 0.0);
-    p.sum[size_t(r.iteration)] += r.surprisal_bits;
-    const Word& word = index_.words[size_t(w)];
-    if (++p.rows < int64_t(K) * (word.last_token - word.first_token + 1)) return;
-    const std::string text = csv_quote(printable_bytes(index_.word_text(size_t(w))));
-    char buf[160];
-    for (size_t k = 0; k < K; ++k) {
-      out_ << w << ',' << word.first_token << ',' << word.last_token << ',' << (word.last_token - word.first_token + 1) << ','
-           << text << ',' << labels_[size_t(r.schedule)];
-      std::snprintf(buf, sizeof buf, ",%zu,%d,%.6f\n", k, context_len_[size_t(r.schedule)][k], p.sum[k]);
-      out_ << buf;
-      mean_sum_[size_t(r.schedule)][k] += p.sum[k];
-    }
-    pending_.erase({r.schedule, w});
-  }
-
-  // Mean word surprisal per schedule and iteration, for the summary.
-  nlohmann::ordered_json summary(int64_t words) const {
-    nlohmann::ordered_json j;
-    for (size_t s = 0; s < labels_.size(); ++s) {
-      nlohmann::ordered_json m = nlohmann::ordered_json::array();
-      for (double v : mean_sum_[s]) m.push_back(v / double(words));
-      j[labels_[s]] = m;
-    }
-    return j;
-  }
-
- private:
-  struct Pending {
-    std::vector<double> sum;
-    int64_t rows = 0;
-  };
-  const WordIndex& index_;
-  std::ofstream& out_;
-  const std::vector<std::string>& labels_;
-  const std::vector<std::vector<int>>& context_len_;
-  std::map<std::pair<int, int64_t>, Pending> pending_;
-  std::vector<std::vector<double>> mean_sum_;
-};
 
 // Moves the finished temporary directory to `out`; an existing `out` (empty, or any with
 // --force, checked before the sweep) is replaced.
@@ -187,40 +129,21 @@ int run_analyze(AnalyzeArgs a) {
   if (a.with_empty && tok.bos_id() < 0)
     throw Error("--with-empty needs a BOS token, and " + a.model + "/tokenizer.json has no <|endoftext|>");
 
-  // 3. Targets: positions t >= L, or every token of the chosen words.
-  SweepOptions o;
+  // 3. Targets (positions t >= L, or every token of the chosen words) and the schedules' shapes.
+  AnalysisOptions o;
   o.budget = a.budget;
   o.schedules = specs;
   o.targets = a.targets;
   o.stride = a.stride;
   o.batch = a.batch;
   o.with_empty = a.with_empty;
-  o.bos_id = tok.bos_id();
-  WordIndex words;
-  std::vector<int64_t> chosen_words;
-  if (a.by == "word") {
-    words = index_words(tok, tokens);
-    chosen_words = choose_words(words, a.budget, a.targets, a.stride);
-    o.positions = word_targets(words, chosen_words);
-  } else {
-    o.positions = choose_targets(int64_t(tokens.size()), a.budget, a.targets, a.stride);
-  }
-  const int64_t n_targets = int64_t(o.positions.size());
-
-  // Labels and shapes, as the sweep will have them.
-  SweepResult names;
-  std::vector<std::vector<int>> context_len;
-  std::vector<int64_t> forwards_per_target;
-  for (const auto& s : schedules) {
-    ScheduleSweep st;
-    st.name = s->name();
-    names.schedules.push_back(std::move(st));
-    std::vector<int> lens;
-    for (const ContextSet& c : s->contexts(a.budget, a.budget, a.with_empty)) lens.push_back(c.size());
-    context_len.push_back(lens);
-    forwards_per_target.push_back(s->token_forwards(a.budget, a.with_empty));
-  }
-  const std::vector<std::string> labels = schedule_labels(names);
+  o.by_word = a.by == "word";
+  o.tolerance = a.tolerance;
+  o.model_dir = a.model;
+  o.text_path = a.text;
+  o.text_bytes = int64_t(text.size());
+  const AnalysisPlan plan = plan_analysis(o, tok, tokens);
+  const int64_t n_targets = plan.targets();
 
   // 4. The sweep, writing into a temporary directory next to --out.
   const std::string tmp = a.out + ".tmp-" + std::to_string(::getpid());
@@ -237,70 +160,35 @@ int run_analyze(AnalyzeArgs a) {
   try {
     std::ofstream csv(tmp + "/tokens.csv", std::ios::binary);
     if (!csv) throw Error(tmp + "/tokens.csv: cannot create");
-    csv << "position,token_id,token,schedule,iteration,context_len,surprisal_bits,token_forwards,flops\n";
-    std::vector<std::string> shown(size_t(tok.vocab_size()));  // printable, quoted token text by id
     std::ofstream words_csv;
-    std::unique_ptr<WordAggregator> agg;
-    if (a.by == "word") {
+    if (o.by_word) {
       words_csv.open(tmp + "/words.csv", std::ios::binary);
       if (!words_csv) throw Error(tmp + "/words.csv: cannot create");
-      agg = std::make_unique<WordAggregator>(words, words_csv, labels, context_len);
     }
 
-    int64_t total_forwards = 0;
-    for (int64_t f : forwards_per_target) total_forwards += f * n_targets;
-    ProgressBar bar("analyze", total_forwards, "tok-fwd");
+    ProgressBar bar("analyze", plan.total_token_forwards, "tok-fwd");
     int64_t forwards_done = 0, targets_done = 0;
     int current_schedule = -1;
     auto on_row = [&](const SweepRow& r) {
       if (g_interrupted) throw Error("interrupted; no report written");
-      std::string& t = shown[size_t(r.token)];
-      if (t.empty()) t = csv_quote(printable_bytes(tok.token_text(r.token)));
-      char buf[128];
-      std::snprintf(buf, sizeof buf, ",%d,%d,%.6f,%lld,%.0f\n", r.iteration, r.context_len, r.surprisal_bits,
-                    (long long)r.token_forwards, r.flops);
-      csv << r.position << ',' << r.token << ',' << t << ',' << labels[size_t(r.schedule)] << buf;
-      if (agg) agg->add(r);
       // Progress in token-forwards, row by row (a batch of long sequential targets takes a
       // while), so the rate and ETA stay honest across schedules of very different cost.
       forwards_done += std::max(1, r.context_len);
       if (r.schedule != current_schedule) current_schedule = r.schedule, targets_done = 0;
-      if (r.iteration + 1 == int(context_len[size_t(r.schedule)].size())) ++targets_done;
-      bar.update(forwards_done, "| " + labels[size_t(r.schedule)] + " " + std::to_string(targets_done) + "/" +
+      if (r.iteration + 1 == int(plan.context_len[size_t(r.schedule)].size())) ++targets_done;
+      bar.update(forwards_done, "| " + plan.labels[size_t(r.schedule)] + " " + std::to_string(targets_done) + "/" +
                                     std::to_string(n_targets) + " targets");
     };
-    auto progress = [&](int64_t, int64_t) {
-      if (g_interrupted) throw Error("interrupted; no report written");
-    };
     std::fprintf(stderr, "strata analyze: %lld targets (t >= %d), %zu schedules, %lld token-forwards\n",
-                 (long long)n_targets, a.budget, specs.size(), (long long)total_forwards);
+                 (long long)n_targets, a.budget, specs.size(), (long long)plan.total_token_forwards);
     Transformer model(weights);
-    const SweepResult result = run_sweep(model, tokens, o, on_row, progress);
+    const nlohmann::ordered_json summary =
+        run_analysis(model, tok, tokens, plan, {.tokens_csv = &csv, .words_csv = o.by_word ? &words_csv : nullptr, .on_row = on_row});
     csv.close();
     if (!csv) throw Error(tmp + "/tokens.csv: write failed (disk full?)");
-
-    ReportInfo info;
-    info.model_dir = a.model;
-    info.text_path = a.text;
-    info.text_bytes = int64_t(text.size());
-    info.text_tokens = int64_t(tokens.size());
-    info.tolerance = a.tolerance;
-    info.seconds = bar.seconds();
-    info.target_selection = a.by == "word" ? "words" : a.stride > 0 ? "stride" : "even";
-    info.tokenizer = &tok;
-    info.tokens = tokens;
-    nlohmann::ordered_json summary = make_summary(result, o, weights->config, info);
-    if (agg) {
+    if (o.by_word) {
       words_csv.close();
       if (!words_csv) throw Error(tmp + "/words.csv: write failed (disk full?)");
-      summary["words"] = {
-          {"count", chosen_words.size()},
-          {"stride", a.stride > 0 ? nlohmann::ordered_json(a.stride) : nlohmann::ordered_json(nullptr)},
-          {"policy",
-           "A word is a maximal run of non-whitespace bytes; a token belongs to the word holding its first "
-           "non-whitespace byte. Whole words are chosen (their first token at t >= L) and all their tokens are "
-           "targets; a word's surprisal under iteration k is the sum of s_k over its tokens."},
-          {"mean_surprisal_bits", agg->summary(int64_t(chosen_words.size()))}};
     }
     write_file_atomic(tmp + "/summary.json", summary.dump(2) + "\n");
     write_file_atomic(tmp + "/report.html", make_report_html(summary));
@@ -310,22 +198,8 @@ int run_analyze(AnalyzeArgs a) {
 
     // A few lines on stdout: where the report is and the headline numbers.
     std::printf("strata analyze: report in %s/report.html (summary.json, tokens.csv%s)\n", a.out.c_str(),
-                agg ? ", words.csv" : "");
-    for (const auto& [name, fit] : summary["power_law"].items())
-      if (fit["r2"].is_number())
-        std::printf("  %-13s power law a=%.3f beta=%.3f c=%.3f R2=%.3f (n = 1, 2, 4, ...)%s\n", name.c_str(),
-                    fit["a"].get<double>(), fit["beta"].get<double>(), fit["c"].get<double>(), fit["r2"].get<double>(),
-                    fit.value("beta_at_bound", false) ? ("\n                " + fit.value("note", std::string())).c_str() : "");
-    if (summary["final_gap_bits"].is_number())
-      std::printf("  final gap (sequential vs hierarchical at L): %.3g bits\n", summary["final_gap_bits"].get<double>());
-    const auto& rank = summary["rank"];
-    for (const char* name : {"sequential", "hierarchical"})
-      if (rank.contains(name) && !rank[name].empty() && rank[name].back().is_number())
-        std::printf("  %-13s rank at L: %d of %d\n", name, rank[name].back().get<int>(),
-                    rank[std::string(name) + "_bound"].back().get<int>());
-    for (const auto& [name, s] : summary["schedules"].items())
-      std::printf("  %-13s %.2f s, %.0f token-forwards/s\n", name.c_str(), s["seconds"].get<double>(),
-                  s["token_forwards_per_second"].is_number() ? s["token_forwards_per_second"].get<double>() : 0.0);
+                o.by_word ? ", words.csv" : "");
+    std::fputs(summary_headline(summary).c_str(), stdout);
     return 0;
   } catch (...) {
     restore();

@@ -1,5 +1,6 @@
-// Analysis: power-law recovery on synthetic curves, the streamed Gram matrix against an
-// explicit SVD of the stacked G, curve accumulation, the staircase and ΔS.
+// Analysis: power-law recovery on synthetic curves and the kinds of fit (flat, too few
+// points), the streamed Gram matrix against an explicit SVD of the stacked G, streamed
+// means (merge, determinism, stability), the staircase and ΔS.
 #include "strata/analysis.h"
 
 #include <gtest/gtest.h>
@@ -95,9 +96,19 @@ TEST(AnalysisTest, PowerLawFlagsTheLogarithmicLimit) {
 
 TEST(AnalysisTest, PowerLawConstantAndErrors) {
   const PowerLawFit flat = fit_power_law(std::vector<double>{1, 2, 4, 8}, std::vector<double>{2, 2, 2, 2});
+  EXPECT_EQ(flat.kind, PowerLawFit::Kind::kFlat);
+  EXPECT_TRUE(flat.fitted());
+  EXPECT_EQ(flat.a, 0.0);
+  EXPECT_EQ(flat.beta, 0.0);
+  EXPECT_EQ(flat.c, 2.0);
+  EXPECT_FALSE(flat.beta_at_bound);  // flat is not a power law at its bound
+  EXPECT_EQ(flat.points, 4);
   EXPECT_NEAR(flat(1), 2.0, 1e-12);
   EXPECT_NEAR(flat(100), 2.0, 1e-12);
   EXPECT_EQ(flat.r2, 1.0);
+  // Within 1e-12 of each other (relative) is flat; just beyond is a fit.
+  EXPECT_EQ(fit_power_law(std::vector<double>{1, 2, 4}, std::vector<double>{3, 3 + 1e-12, 3}).kind, PowerLawFit::Kind::kFlat);
+  EXPECT_EQ(fit_power_law(std::vector<double>{1, 2, 4}, std::vector<double>{3, 2.9, 2.85}).kind, PowerLawFit::Kind::kPowerLaw);
   const std::vector<double> three = {1, 2, 3};
   EXPECT_THROW(fit_power_law(std::vector<double>{1, 2}, std::vector<double>{1, 2}), Error);
   EXPECT_THROW(fit_power_law(three, std::vector<double>{1, 2}), Error);
@@ -118,28 +129,55 @@ TEST(AnalysisTest, PowerLawOnCurveSkipsMissingLengths) {
   const std::vector<int> log_spaced = {1, 2, 4, 8, 16, 32, 64};  // 64 lies beyond the curve
   const PowerLawFit some = fit_power_law_curve(curve, log_spaced);
   EXPECT_EQ(some.points, 6);
+  EXPECT_EQ(some.ns, (std::vector<int>{1, 2, 4, 8, 16, 32}));
+  EXPECT_EQ(some.kind, PowerLawFit::Kind::kPowerLaw);
   EXPECT_NEAR(some.c, 1.4, 1e-3);
+  EXPECT_EQ(all.ns.size(), 31u);
+  EXPECT_EQ(all.ns.front(), 1);
+}
+
+TEST(AnalysisTest, PowerLawOnCurveStatesWhatItCouldFit) {
+  // Fewer than 3 usable lengths: no fit, said so, not an error.
+  std::vector<double> short_curve = {9.0, 5.0, 4.0, kNaN};
+  const PowerLawFit none = fit_power_law_curve(short_curve);
+  EXPECT_EQ(none.kind, PowerLawFit::Kind::kTooFewPoints);
+  EXPECT_FALSE(none.fitted());
+  EXPECT_EQ(none.points, 2);
+  EXPECT_EQ(none.ns, (std::vector<int>{1, 2}));
+  EXPECT_TRUE(std::isnan(none.a) && std::isnan(none.beta) && std::isnan(none.c) && std::isnan(none.r2));
+  EXPECT_TRUE(std::isnan(none(3.0)));
+  EXPECT_EQ(fit_power_law_curve({}).kind, PowerLawFit::Kind::kTooFewPoints);
+  // A flat curve (a model that ignores its context): exact, flagged flat, not at a bound.
+  const std::vector<double> flat(9, 5.25);
+  const std::vector<int> log_spaced = {1, 2, 4, 8};
+  const PowerLawFit f = fit_power_law_curve(flat, log_spaced);
+  EXPECT_EQ(f.kind, PowerLawFit::Kind::kFlat);
+  EXPECT_EQ(f.c, 5.25);
+  EXPECT_EQ(f.r2, 1.0);
+  EXPECT_EQ(f.ns, log_spaced);
+  EXPECT_FALSE(f.beta_at_bound);
 }
 
 // --- Curves ----------------------------------------------------------------------------
 
-TEST(AnalysisTest, CurveAccumulatorMeansCountsAndMerge) {
+TEST(AnalysisTest, SeriesAccumulatorMeansCountsAndMerge) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> u(0.0, 10.0);
-  CurveAccumulator whole, part_a, part_b;
+  SeriesAccumulator whole, part_a, part_b;
   std::vector<std::vector<double>> samples(6);
   for (int i = 0; i < 300; ++i) {
-    const int n = 1 + i % 5;  // lengths 1…5; 0 gets nothing
+    const int n = 1 + i % 5;  // indices 1…5; 0 gets nothing
     const double s = u(rng) + n;
     samples[n].push_back(s);
     whole.add(n, s);
     (i % 3 == 0 ? part_a : part_b).add(n, s);
   }
   part_a.merge(part_b);
-  EXPECT_EQ(whole.max_len(), 5);
+  EXPECT_EQ(whole.size(), 6);
   EXPECT_EQ(whole.count(0), 0);
   EXPECT_TRUE(std::isnan(whole.mean(0)));
   EXPECT_TRUE(std::isnan(whole.mean(99)));
+  EXPECT_TRUE(std::isnan(whole.std_error(99)));
   EXPECT_EQ(whole.count(-1), 0);
   for (int n = 1; n <= 5; ++n) {
     double sum = 0, sq = 0;
@@ -154,26 +192,80 @@ TEST(AnalysisTest, CurveAccumulatorMeansCountsAndMerge) {
     EXPECT_NEAR(part_a.mean(n), mean, 1e-12);
     EXPECT_NEAR(part_a.std_error(n), se, 1e-12);
   }
-  const std::vector<double> c = whole.curve();
+  const std::vector<double> c = whole.means(), e = whole.std_errors();
   ASSERT_EQ(c.size(), 6u);
+  ASSERT_EQ(e.size(), 6u);
   EXPECT_TRUE(std::isnan(c[0]));
+  EXPECT_TRUE(std::isnan(e[0]));
   EXPECT_DOUBLE_EQ(c[3], whole.mean(3));
+  EXPECT_DOUBLE_EQ(e[3], whole.std_error(3));
 
-  CurveAccumulator empty;
-  EXPECT_EQ(empty.max_len(), -1);
-  EXPECT_TRUE(empty.curve().empty());
+  SeriesAccumulator empty;
+  EXPECT_EQ(empty.size(), 0);
+  EXPECT_TRUE(empty.means().empty());
   empty.merge(whole);
   EXPECT_NEAR(empty.mean(2), whole.mean(2), 1e-12);
   EXPECT_THROW(whole.add(-1, 1.0), Error);
   EXPECT_THROW(whole.add(1, kNaN), Error);
   EXPECT_THROW(whole.add(1, INFINITY), Error);
+  EXPECT_THROW(SeriesAccumulator(-1), Error);
+
+  // Sized up front: every index exists, without samples; one sample has no spread.
+  SeriesAccumulator sized(3);
+  EXPECT_EQ(sized.size(), 3);
+  sized.add(1, 2.5);
+  EXPECT_EQ(sized.count(1), 1);
+  EXPECT_EQ(sized.mean(1), 2.5);
+  EXPECT_TRUE(std::isnan(sized.std_error(1)));
+  EXPECT_TRUE(std::isnan(sized.mean(2)));
 }
 
-TEST(AnalysisTest, CurveAccumulatorStableForLargeOffsets) {
-  CurveAccumulator acc;  // values with a large common offset: naive Σx² would cancel
+TEST(AnalysisTest, SeriesAccumulatorMergeIsDeterministic) {
+  // The same parts merged in the same order give the same bits, whatever was merged into
+  // what before; and a merge of parts equals one stream up to rounding.
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(4.0, 1.5);
+  std::vector<SeriesAccumulator> parts(4);
+  SeriesAccumulator stream;
+  for (int i = 0; i < 4000; ++i) {
+    const double s = noise(rng);
+    parts[size_t(i % 4)].add(i % 3, s);
+    stream.add(i % 3, s);
+  }
+  auto merged = [&] {
+    SeriesAccumulator m;
+    for (const SeriesAccumulator& p : parts) m.merge(p);
+    return m;
+  };
+  const SeriesAccumulator a = merged(), b = merged();
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(a.moments()[size_t(k)].mean, b.moments()[size_t(k)].mean);
+    EXPECT_EQ(a.moments()[size_t(k)].m2, b.moments()[size_t(k)].m2);
+    EXPECT_EQ(a.count(k), stream.count(k));
+    EXPECT_NEAR(a.mean(k), stream.mean(k), 1e-13 * std::fabs(stream.mean(k)));
+    EXPECT_NEAR(a.std_error(k), stream.std_error(k), 1e-12 * stream.std_error(k));
+  }
+  // Merging nothing, or into nothing, changes nothing.
+  SeriesAccumulator c = a;
+  c.merge(SeriesAccumulator(7));
+  EXPECT_EQ(c.size(), 7);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(c.moments()[size_t(k)].mean, a.moments()[size_t(k)].mean);
+  EXPECT_EQ(c.count(5), 0);
+}
+
+TEST(AnalysisTest, SeriesAccumulatorStableForLargeOffsets) {
+  SeriesAccumulator acc;  // values with a large common offset: naive Σx² would cancel
   for (int i = 0; i < 100000; ++i) acc.add(1, 1e8 + (i % 2 ? 1.0 : -1.0));
   EXPECT_NEAR(acc.mean(1), 1e8, 1e-6);
   EXPECT_NEAR(acc.std_error(1), 1.0 / std::sqrt(100000.0), 1e-6);
+  // What the sweep's statistics did before: (Σx² − (Σx)²/n)/(n−1) loses every digit here.
+  double sum = 0, sq = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const double x = 1e8 + (i % 2 ? 1.0 : -1.0);
+    sum += x, sq += x * x;
+  }
+  const double naive_se = std::sqrt(std::max(0.0, (sq - sum * sum / 1e5) / (1e5 - 1)) / 1e5);
+  EXPECT_GT(std::fabs(naive_se - 1.0 / std::sqrt(100000.0)), 1e-3);
 }
 
 TEST(AnalysisTest, PerTokenContribution) {

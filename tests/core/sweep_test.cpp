@@ -61,8 +61,14 @@ TEST(SweepTest, StreamedStatisticsEqualUnstreamed) {
     const ScheduleSweep &a = one.schedules[si], &b = seven.schedules[si];
     EXPECT_EQ(a.name, o.schedules[si]);
     EXPECT_EQ(a.context_len, b.context_len);
-    const auto ma = a.mean_surprisal(), mb = b.mean_surprisal();
-    for (size_t k = 0; k < ma.size(); ++k) EXPECT_NEAR(ma[k], mb[k], 1e-6 * std::fabs(ma[k]));
+    const auto ma = a.surprisal.means(), mb = b.surprisal.means();
+    ASSERT_EQ(ma.size(), a.context_len.size());
+    // The kernels sum in a batch-dependent order, so the values agree to float rounding.
+    for (size_t k = 0; k < ma.size(); ++k) {
+      EXPECT_NEAR(ma[k], mb[k], 1e-6 * std::fabs(ma[k]));
+      EXPECT_NEAR(a.surprisal.std_error(int(k)), b.surprisal.std_error(int(k)), 1e-5 * std::fabs(ma[k]));
+      EXPECT_EQ(a.surprisal.count(int(k)), 9);
+    }
     const double scale = max_abs(a.gram.gram());
     ASSERT_GT(scale, 0);
     ASSERT_EQ(a.gram.gram().size(), b.gram.gram().size());
@@ -74,20 +80,26 @@ TEST(SweepTest, StreamedStatisticsEqualUnstreamed) {
     std::shared_ptr<const Schedule> s = make_schedule(o.schedules[si]);
     const int K = int(a.context_len.size());
     Eigen::MatrixXd G = Eigen::MatrixXd::Zero(Eigen::Index(one.targets.size()) * V, K - 1);
-    std::vector<double> sums(size_t(K), 0.0);
+    std::vector<std::vector<double>> values(static_cast<size_t>(K));
     for (size_t ti = 0; ti < one.targets.size(); ++ti) {
       IterativeInference run(model, tokens, one.targets[ti], s, L, {.keep_log_probs = true});
       run.run_all();
       for (int k = 0; k < K; ++k) {
         const IterationResult& r = run.history()[size_t(k)];
-        sums[size_t(k)] += r.surprisal_bits;
+        values[size_t(k)].push_back(r.surprisal_bits);
         if (k > 0)
           for (int v = 0; v < V; ++v)
             G(Eigen::Index(ti) * V + v, k - 1) = double(r.log_probs[size_t(v)]) - double(run.history()[size_t(k - 1)].log_probs[size_t(v)]);
       }
       EXPECT_NEAR(a.final_surprisal[ti], run.history().back().surprisal_bits, 1e-6);
     }
-    for (int k = 0; k < K; ++k) EXPECT_NEAR(ma[size_t(k)], sums[size_t(k)] / 9.0, 1e-6 * std::fabs(ma[size_t(k)]));
+    for (int k = 0; k < K; ++k) {  // mean and standard error, two-pass
+      double mean = 0, sq = 0;
+      for (double v : values[size_t(k)]) mean += v / 9.0;
+      for (double v : values[size_t(k)]) sq += (v - mean) * (v - mean);
+      EXPECT_NEAR(ma[size_t(k)], mean, 1e-6 * std::fabs(mean));
+      EXPECT_NEAR(a.surprisal.std_error(k), std::sqrt(sq / 8.0 / 9.0), 1e-6 * std::fabs(mean));
+    }
     const Eigen::MatrixXd gram = G.transpose() * G;
     for (int i = 0; i < K - 1; ++i)
       for (int j = 0; j < K - 1; ++j) EXPECT_NEAR(a.gram.gram()[size_t(i) * (K - 1) + j], gram(i, j), 1e-5 * scale);
@@ -144,7 +156,8 @@ TEST(SweepTest, ContextFreeModelGivesFlatCurvesAndZeroUpdates) {
   const SweepResult r = run_sweep(model, tokens, o);
   const double log2v = std::log2(48.0);
   for (const ScheduleSweep& s : r.schedules) {
-    for (double m : s.mean_surprisal()) EXPECT_NEAR(m, log2v, 1e-5);
+    for (double m : s.surprisal.means()) EXPECT_NEAR(m, log2v, 1e-5);
+    for (double e : s.surprisal.std_errors()) EXPECT_EQ(e, 0.0);  // the same value at every target: no spread, exactly
     EXPECT_EQ(max_abs(s.gram.gram()), 0.0);
     const RankReport rep = s.gram.rank(1e-2);
     EXPECT_EQ(rep.numerical_rank, 0);
@@ -180,7 +193,7 @@ TEST(SweepTest, ExplicitPositionsAndEmptyIteration) {
       ++matched;
     }
   EXPECT_EQ(matched, 2);  // once per schedule
-  EXPECT_NEAR(r.schedules[0].surprisal_sum[0] / 4, r.schedules[1].surprisal_sum[0] / 4, 1e-9);
+  EXPECT_NEAR(r.schedules[0].surprisal.mean(0), r.schedules[1].surprisal.mean(0), 1e-9);
 
   o.positions = {5, 4};
   EXPECT_THROW(run_sweep(model, tokens, o), Error);  // not ascending
@@ -188,6 +201,31 @@ TEST(SweepTest, ExplicitPositionsAndEmptyIteration) {
   EXPECT_THROW(run_sweep(model, tokens, o), Error);  // t < L
   o.positions = {40};
   EXPECT_THROW(run_sweep(model, tokens, o), Error);  // outside the text
+}
+
+TEST(SweepTest, RepeatedContextLengthsKeepTheirOwnIterations) {
+  // Two windows of 2 tokens, {t-2, t-1} and {t-3, t-1}: the statistics are per iteration,
+  // so the two stay apart (a curve by context length could not hold both).
+  auto w = random_weights(23);
+  Transformer model(w);
+  const auto tokens = random_tokens(40, w->config.vocab_size, 24);
+  SweepOptions o;
+  o.budget = 4;
+  o.targets = 5;
+  o.schedules = {"custom:[2,{\"offsets\":[1,3]},2]"};
+  std::vector<SweepRow> rows;
+  const SweepResult r = run_sweep(model, tokens, o, [&](const SweepRow& row) { rows.push_back(row); });
+  const ScheduleSweep& s = r.schedules[0];
+  EXPECT_EQ(s.context_len, (std::vector<int>{2, 2, 2}));
+  ASSERT_EQ(s.surprisal.size(), 3);
+  std::vector<double> sums(3, 0.0);
+  for (const SweepRow& row : rows) sums[size_t(row.iteration)] += row.surprisal_bits;
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(s.surprisal.count(k), 5);
+    EXPECT_NEAR(s.surprisal.mean(k), sums[size_t(k)] / 5, 1e-9);
+  }
+  EXPECT_NE(s.surprisal.mean(0), s.surprisal.mean(1));  // different windows of one length
+  EXPECT_EQ(s.surprisal.mean(0), s.surprisal.mean(2));  // the same window twice
 }
 
 TEST(SweepTest, RefusesBadOptions) {

@@ -1,6 +1,8 @@
-// The model-independent half of the analysis (method.md): mean surprisal curves, the
-// hierarchical staircase, the power-law fit S(n) = a·n^(−β) + c, per-token contributions,
-// and the rank of the global transition matrix G from a streamed Gram matrix GᵀG.
+// The model-independent half of the analysis (method.md): streamed means (per iteration or
+// per context length), the hierarchical staircase, the power-law fit S(n) = a·n^(−β) + c,
+// per-token contributions, and the rank of the global transition matrix G from a streamed
+// Gram matrix GᵀG. Every statistic here streams and merges, so a sweep's memory stays
+// bounded and its parts (workers, MPI ranks, shared passes) combine.
 //
 // Convention: a *curve* is a std::vector<double> indexed by context length n, so entry 0
 // belongs to the empty-context iteration; lengths without data hold NaN. Plots skip NaN.
@@ -12,24 +14,45 @@
 
 namespace strata {
 
-// --- Mean surprisal per context length -------------------------------------------------
+// --- Streamed means ----------------------------------------------------------------------
 
-// Streaming mean (and spread) of surprisal per context length, mergeable across workers.
-// Welford updates in double: a mean over 10^6 targets loses no digits that matter.
-class CurveAccumulator {
+// Count, mean and sum of squared deviations of a stream of values (Welford), in double.
+// Two of them merge exactly in exact arithmetic (Chan et al.); in floating point a merge
+// differs from one long stream only by rounding, and merging the same parts in the same
+// order always gives the same bits. No Σx² is kept, so no cancellation: a mean over 10^6
+// targets loses no digits that matter and the spread stays right for large offsets.
+struct Moments {
+  int64_t count = 0;
+  double mean = 0;  // meaningful when count > 0
+  double m2 = 0;    // Σ (x − mean)²
+
+  void add(double x);
+  void merge(const Moments& other);
+  double mean_or_nan() const;  // NaN without samples
+  double std_error() const;    // standard error of the mean; NaN below 2 samples
+};
+
+// Moments per index, e.g. per iteration k of a schedule (a sweep's surprisal statistics:
+// custom schedules may repeat a context length, so iterations, not lengths, index them)
+// or per context length n (a curve). Mergeable across workers, ranks and shared passes:
+// merge() combines index by index, in a fixed order, so the result is deterministic.
+class SeriesAccumulator {
  public:
-  void add(int context_len, double surprisal);  // throws strata::Error on n < 0 or non-finite s
-  void merge(const CurveAccumulator& other);
+  explicit SeriesAccumulator(int size = 0);  // indices 0 … size−1 exist (with no samples)
 
-  int64_t count(int n) const;
-  double mean(int n) const;       // NaN without samples
-  double std_error(int n) const;  // standard error of the mean; NaN below 2 samples
-  int max_len() const { return int(count_.size()) - 1; }  // -1 when empty
-  std::vector<double> curve() const;  // means for n = 0 … max_len()
+  void add(int index, double value);  // grows as needed; throws strata::Error on index < 0 or a non-finite value
+  void merge(const SeriesAccumulator& other);
+
+  int size() const { return int(moments_.size()); }  // one past the largest index seen
+  int64_t count(int index) const;                    // 0 outside 0 … size()−1
+  double mean(int index) const;                      // NaN without samples
+  double std_error(int index) const;                 // NaN below 2 samples
+  std::vector<double> means() const;                 // for indices 0 … size()−1
+  std::vector<double> std_errors() const;
+  const std::vector<Moments>& moments() const { return moments_; }  // the raw state, e.g. to send to another rank
 
  private:
-  std::vector<int64_t> count_;
-  std::vector<double> mean_, m2_;  // m2_: sum of squared deviations (Welford)
+  std::vector<Moments> moments_;
 };
 
 // ΔS(n) = S(n−1) − S(n): what the n-th token of context bought. Same indexing as the curve;
@@ -47,26 +70,38 @@ std::vector<double> staircase(std::span<const int> level_lengths, std::span<cons
 
 constexpr double kPowerLawBetaMax = 5.0;
 constexpr double kPowerLawBoundTolerance = 1e-3;
+constexpr int kPowerLawMinPoints = 3;
 
 struct PowerLawFit {
+  enum class Kind {
+    kPowerLaw,      // a least-squares fit over β in [0, 5]
+    kFlat,          // all values equal (within 1e-12 relative): exactly a = 0, β = 0, c = the value, R² = 1
+    kTooFewPoints,  // fewer than kPowerLawMinPoints usable points (curve fits only): no fit, a, β, c, R² NaN
+  };
+  Kind kind = Kind::kPowerLaw;
   double a = 0, beta = 0, c = 0;
   double r2 = 0;        // 1 − SS_res / SS_tot (1 when the data are constant and fitted exactly)
   int points = 0;       // how many (x, y) pairs were fitted
-  // The best β lies at an end of the searched range [0, 5]. At β → 0 the least-squares
-  // curve is c − k·ln n with a → ∓∞ and c → ±∞: the fitted values still trace the data
-  // (R² is meaningful) but a and c are not, and the curve is not a power law.
+  std::vector<int> ns;  // fit_power_law_curve: the context lengths fitted (or found too few)
+  // kPowerLaw only: the best β lies at an end of the searched range [0, 5]. At β → 0 the
+  // least-squares curve is c − k·ln n with a → ∓∞ and c → ±∞: the fitted values still
+  // trace the data (R² is meaningful) but a and c are not, and the curve is not a power law.
   bool beta_at_bound = false;
+  bool fitted() const { return kind != Kind::kTooFewPoints; }  // a, β, c and R² are numbers
   double operator()(double n) const;  // a·n^(−β) + c
 };
 
 // Least squares for y = a·x^(−β) + c, β in [0, 5]. For fixed β the model is linear in
 // (a, c), so the fit is a one-dimensional search over β (grid, then golden section)
-// with the exact (a, c) at each β. Needs >= 3 pairs, x > 0, two distinct x, finite values.
-// Sets beta_at_bound when β ends within kPowerLawBoundTolerance of 0 or 5.
+// with the exact (a, c) at each β. Needs >= 3 pairs, x > 0, two distinct x, finite values
+// (strata::Error otherwise). Constant data give Kind::kFlat. Sets beta_at_bound when β
+// ends within kPowerLawBoundTolerance of 0 or 5.
 PowerLawFit fit_power_law(std::span<const double> xs, std::span<const double> ys);
 
 // Fit a curve (indexed by n) at the lengths `ns`, or at every n >= 1 when ns is empty.
-// NaN entries are skipped. Log-spaced fits pass ns = {1, 2, 4, …}.
+// NaN entries and lengths beyond the curve are skipped; n = 0 never takes part. Log-spaced
+// fits pass ns = {1, 2, 4, …}. Fewer than 3 usable lengths give Kind::kTooFewPoints
+// instead of an error: a small budget is a curve too short to fit, not a mistake.
 PowerLawFit fit_power_law_curve(const std::vector<double>& curve, std::span<const int> ns = {});
 
 // --- Rank of the global transition matrix ----------------------------------------------

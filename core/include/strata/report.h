@@ -6,9 +6,12 @@
 //   nlohmann::ordered_json s = make_summary(r, options, model.config(), info);
 //   write_file_atomic(out + "/summary.json", s.dump(2));
 //   write_file_atomic(out + "/report.html", make_report_html(s));
+//   std::fputs(summary_headline(s).c_str(), stdout);
 //
-// Also here: the small text helpers of the CSV outputs (printable token bytes, CSV
-// quoting) and the word index behind `--by word`.
+// The sources are in core/src/report/: summary.cpp (a function per section of the
+// summary), html.cpp (the page: key numbers and tables), figures.cpp (a function per
+// figure), headline.cpp. The CSV tables are csv.h; words are words.h; the whole run of
+// `strata analyze` (targets, sweep, rows, summary) is analysis_run.h.
 //
 // Conventions (ours, stated in the summary and the page):
 //  * First-token policy: targets are positions t >= L, so every target has its full budget
@@ -24,13 +27,12 @@
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "strata/analysis.h"
 #include "strata/config.h"
 #include "strata/sweep.h"
 #include "strata/tokenizer.h"
-#include "strata/utf8.h"  // printable_bytes, for the CSV outputs
 
 namespace strata {
 
@@ -45,10 +47,15 @@ struct ReportInfo {
   // so bits per token can be read as bits per byte.
   const Tokenizer* tokenizer = nullptr;
   std::span<const int32_t> tokens{};
+  // Optional: when whole words were the targets, how many, and their surprisal per
+  // schedule (WordAggregator::surprisal(), words.h), for the summary's "words" section.
+  int64_t word_count = 0;
+  const std::vector<SeriesAccumulator>* word_surprisal = nullptr;
 };
 
 // Unique labels for the sweep's schedules, in order: the schedule's name, with "#2", "#3"
 // appended to repeats (two custom schedules are both named "custom").
+std::vector<std::string> schedule_labels(const std::vector<std::string>& names);
 std::vector<std::string> schedule_labels(const SweepResult& result);
 
 // The numbers of the report. Throws strata::Error on a sweep without targets or schedules,
@@ -69,7 +76,8 @@ std::vector<std::string> schedule_labels(const SweepResult& result);
 //   final_gap_bits, final_gap_mean_bits, final_mean_bits.{label},
 //   compute.{wall_time_ratio_seq_to_hier, token_forward_ratio, flops_ratio, seconds},
 //   anytime.{label}.{iteration[], cumulative_flops[], cumulative_token_forwards[],
-//     mean_surprisal_bits[]} (per target, cumulative over the iterations).
+//     mean_surprisal_bits[]} (per target, cumulative over the iterations),
+//   words.{count, stride, policy, mean_surprisal_bits.{label}[]} (only with word targets).
 // Keys about sequential or hierarchical are left out (or null) when that schedule was
 // not swept; "hierarchical" means base 2.
 nlohmann::ordered_json make_summary(const SweepResult& result, const SweepOptions& options, const ModelConfig& config,
@@ -81,38 +89,9 @@ nlohmann::ordered_json make_summary(const SweepResult& result, const SweepOption
 // under each figure. Throws strata::Error if required keys are missing.
 std::string make_report_html(const nlohmann::ordered_json& summary);
 
-// --- CSV helpers -------------------------------------------------------------------------
-
-// A CSV field, always quoted, with quotes doubled (RFC 4180).
-std::string csv_quote(std::string_view field);
-
-// --- Words (`--by word`) ---------------------------------------------------------------
-//
-// A word is a maximal run of non-whitespace bytes of the text (whitespace: space, \t, \n,
-// \v, \f, \r). A token belongs to the word holding its first non-whitespace byte; a token
-// of whitespace only belongs to no word. A word's tokens are then contiguous, usually its
-// own bytes plus the space that leads it (" Holmes"), and its surprisal under iteration k
-// is the sum of s_k over those tokens.
-
-struct Word {
-  int64_t first_token = 0, last_token = 0;  // inclusive range of token positions
-  int64_t begin_byte = 0, end_byte = 0;     // the word's bytes in the text, [begin, end)
-};
-
-struct WordIndex {
-  std::vector<Word> words;                 // in text order
-  std::vector<int64_t> word_of_token;      // per token position: word index, or -1
-  std::string text;                        // the decoded text, for word_text
-  std::string word_text(size_t w) const { return text.substr(size_t(words[w].begin_byte), size_t(words[w].end_byte - words[w].begin_byte)); }
-};
-
-WordIndex index_words(const Tokenizer& tokenizer, std::span<const int32_t> tokens);
-
-// Chooses `count` words whose first token is at t >= budget (spread evenly, or every
-// `stride`-th such word when stride > 0) and returns them (indices into index.words);
-// their tokens, in order, are the sweep's targets (word_targets). Throws strata::Error
-// when fewer words qualify.
-std::vector<int64_t> choose_words(const WordIndex& index, int budget, int64_t count, int64_t stride);
-std::vector<int64_t> word_targets(const WordIndex& index, std::span<const int64_t> words);
+// The headline numbers of a summary, as a few indented lines for a terminal: the power
+// laws at n = 1, 2, 4, … (with the bound's note when β hits one), the final gap, the two
+// main schedules' ranks at L, and each schedule's seconds and token-forwards per second.
+std::string summary_headline(const nlohmann::ordered_json& summary);
 
 }  // namespace strata

@@ -1,0 +1,77 @@
+// The run behind `strata analyze`, as a library call: choose the targets (tokens, or every
+// token of whole words), sweep the schedules, stream the rows into tokens.csv (and, by
+// word, words.csv), and assemble summary.json's content. A front-end keeps only its own
+// concerns: arguments, files, signals, progress. The statistics are analysis.h's, the
+// summary and the page report.h's, the tables csv.h's, the words words.h's.
+//
+//   AnalysisPlan plan = plan_analysis(options, tokenizer, tokens);  // throws on bad targets
+//   std::ofstream csv(dir + "/tokens.csv");
+//   nlohmann::ordered_json summary = run_analysis(model, tokenizer, tokens, plan, {.tokens_csv = &csv});
+//   write_file_atomic(dir + "/report.html", make_report_html(summary));
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "strata/model.h"
+#include "strata/sweep.h"
+#include "strata/tokenizer.h"
+#include "strata/words.h"
+
+namespace strata {
+
+struct AnalysisOptions {
+  int budget = 256;
+  std::vector<std::string> schedules = {"sequential", "hierarchical"};  // make_schedule specs
+  int64_t targets = 100;  // target tokens, or target words with by_word
+  int64_t stride = 0;     // every stride-th position (word) from t = L; 0 spreads them evenly
+  int batch = 64;         // targets per forward pass
+  bool with_empty = false;
+  bool by_word = false;   // choose whole words as targets and aggregate their surprisal
+  double tolerance = 1e-2;
+  // For the record in the summary only.
+  std::string model_dir, text_path;
+  int64_t text_bytes = 0;
+};
+
+// Everything decided before the sweep: the targets, and the schedules' labels, shapes and
+// cost, so a front-end can size a progress bar or refuse a run before it starts.
+struct AnalysisPlan {
+  AnalysisOptions options;
+  SweepOptions sweep;                          // explicit positions, ascending
+  std::vector<std::string> labels;             // schedule_labels: unique, in order
+  std::vector<std::vector<int>> context_len;   // per schedule, per iteration: |C_k|
+  std::vector<int64_t> token_forwards_per_target;  // per schedule
+  int64_t total_token_forwards = 0;            // over every schedule and target
+  WordIndex words;                             // by_word only
+  std::vector<int64_t> chosen_words;           // by_word only: indices into words.words
+
+  int64_t targets() const { return int64_t(sweep.positions.size()); }
+  std::string target_selection() const;        // "words", "stride" or "even"
+};
+
+// Chooses the targets (positions t >= L, or every token of `options.targets` whole words)
+// and lays out the schedules. Throws strata::Error on a bad schedule or budget and when
+// too few targets fit (the messages of choose_targets and choose_words).
+AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& tokenizer, std::span<const int32_t> tokens);
+
+// Where the rows go. Every pointer may be null; words_csv needs a by-word plan.
+struct AnalysisSinks {
+  std::ostream* tokens_csv = nullptr;  // tokens.csv, header included (csv.h)
+  std::ostream* words_csv = nullptr;   // words.csv, header included (csv.h)
+  // Called with each row before it is written (progress, interruption: it may throw to
+  // stop the run; the exception propagates).
+  std::function<void(const SweepRow&)> on_row{};
+};
+
+// The sweep of `plan` over `tokens` (the tokens `plan` was made from), its rows written to
+// the sinks, and the summary (make_summary, with the words section by word). The summary's
+// wall time is this call's. The streams' states are the caller's to check.
+nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+                                    const AnalysisPlan& plan, const AnalysisSinks& sinks = {});
+
+}  // namespace strata

@@ -1,0 +1,175 @@
+// The run behind `strata analyze`: the plan (targets by token or by word, labels, shapes,
+// cost, the errors a front-end shows), and the run's rows and summary against a plain
+// sweep of the same targets.
+#include "strata/analysis_run.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "strata/csv.h"
+#include "strata/error.h"
+#include "strata/report.h"
+
+#include "fixtures.h"
+
+namespace strata {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+const std::string kText =
+    "To Sherlock Holmes she is always the woman. I have seldom heard him mention her under any other name. "
+    "In his eyes she eclipses and predominates the whole of her sex.";
+
+struct Inputs {
+  Tokenizer tok;  // byte-level
+  std::vector<int32_t> tokens = tok.encode(kText);
+  std::shared_ptr<Weights> weights = fixtures::random_weights(fixtures::tiny_config([] {
+    fixtures::Shape s;
+    s.vocab = Tokenizer::kByteVocabSize;
+    return s;
+  }()), 41);
+};
+
+AnalysisOptions options(bool by_word) {
+  AnalysisOptions o;
+  o.budget = 8;
+  o.schedules = {"sequential", "hierarchical", "custom:[1,3]", "custom:[2]"};
+  o.targets = 5;
+  o.batch = 3;
+  o.by_word = by_word;
+  o.model_dir = "tiny";
+  o.text_path = "woman.txt";
+  o.text_bytes = int64_t(kText.size());
+  return o;
+}
+
+size_t lines(const std::string& s) { return size_t(std::count(s.begin(), s.end(), '\n')); }
+
+ojson without_times(ojson s) {
+  s["compute"]["seconds"] = nullptr;
+  s["compute"]["wall_time_ratio_seq_to_hier"] = nullptr;
+  for (auto& [name, js] : s["schedules"].items()) js["seconds"] = nullptr, js["token_forwards_per_second"] = nullptr;
+  return s;
+}
+
+TEST(AnalysisRunTest, PlanByToken) {
+  const Inputs x;
+  const AnalysisPlan p = plan_analysis(options(false), x.tok, x.tokens);
+  EXPECT_EQ(p.sweep.positions, choose_targets(int64_t(x.tokens.size()), 8, 5, 0));
+  EXPECT_EQ(p.targets(), 5);
+  EXPECT_EQ(p.target_selection(), "even");
+  EXPECT_EQ(p.labels, (std::vector<std::string>{"sequential", "hierarchical", "custom", "custom#2"}));
+  EXPECT_EQ(p.context_len[1], (std::vector<int>{1, 2, 4, 8}));
+  EXPECT_EQ(p.context_len[2], (std::vector<int>{1, 3}));
+  EXPECT_EQ(p.token_forwards_per_target, (std::vector<int64_t>{36, 15, 4, 2}));
+  EXPECT_EQ(p.total_token_forwards, 5 * (36 + 15 + 4 + 2));
+  EXPECT_TRUE(p.chosen_words.empty());
+  AnalysisOptions strided = options(false);
+  strided.stride = 7;
+  EXPECT_EQ(plan_analysis(strided, x.tok, x.tokens).target_selection(), "stride");
+  EXPECT_EQ(plan_analysis(strided, x.tok, x.tokens).sweep.positions, (std::vector<int64_t>{8, 15, 22, 29, 36}));
+}
+
+TEST(AnalysisRunTest, PlanByWord) {
+  const Inputs x;
+  const AnalysisPlan p = plan_analysis(options(true), x.tok, x.tokens);
+  EXPECT_EQ(p.target_selection(), "words");
+  ASSERT_EQ(p.chosen_words.size(), 5u);
+  EXPECT_EQ(p.sweep.positions, word_targets(p.words, p.chosen_words));
+  EXPECT_GT(p.targets(), 5);  // every byte of five words
+  for (int64_t w : p.chosen_words) EXPECT_GE(p.words.words[size_t(w)].first_token, 8);
+}
+
+TEST(AnalysisRunTest, PlanRefusesWhatCannotRun) {
+  const Inputs x;
+  auto expect_error = [&](AnalysisOptions o, const std::string& fragment) {
+    try {
+      plan_analysis(o, x.tok, x.tokens);
+      ADD_FAILURE() << "expected an error containing " << fragment;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+    }
+  };
+  AnalysisOptions o = options(false);
+  o.schedules = {"zigzag"};
+  expect_error(o, "unknown schedule");
+  o = options(false), o.budget = 6;
+  expect_error(o, "power of 2");  // said so, not taken for a short text
+  o = options(false), o.targets = 1000;
+  expect_error(o, "targets requested");
+  o = options(true), o.targets = 1000;
+  expect_error(o, "target words requested");
+  o = options(false), o.schedules = {};
+  expect_error(o, "no schedules");
+}
+
+TEST(AnalysisRunTest, RowsAndSummaryAreThoseOfThePlainSweep) {
+  const Inputs x;
+  for (bool by_word : {false, true}) {
+    SCOPED_TRACE(by_word ? "by word" : "by token");
+    const AnalysisPlan p = plan_analysis(options(by_word), x.tok, x.tokens);
+    Transformer model(x.weights);
+    std::ostringstream tokens_csv, words_csv;
+    int64_t rows_seen = 0;
+    const ojson s = run_analysis(model, x.tok, x.tokens, p,
+                                 {.tokens_csv = &tokens_csv, .words_csv = by_word ? &words_csv : nullptr,
+                                  .on_row = [&](const SweepRow&) { ++rows_seen; }});
+
+    // The same sweep, plainly, with the same table writer.
+    std::ostringstream expected_csv;
+    TokensCsv writer(expected_csv, x.tok, p.labels);
+    const SweepResult r = run_sweep(model, x.tokens, p.sweep, [&](const SweepRow& row) { writer.add(row); });
+    EXPECT_EQ(tokens_csv.str(), expected_csv.str());
+    int64_t iterations = 0;
+    for (const auto& lens : p.context_len) iterations += int64_t(lens.size());
+    EXPECT_EQ(rows_seen, p.targets() * iterations);
+    EXPECT_EQ(lines(tokens_csv.str()), size_t(rows_seen) + 1);
+
+    ReportInfo info;
+    info.model_dir = "tiny", info.text_path = "woman.txt", info.text_bytes = int64_t(kText.size());
+    info.text_tokens = int64_t(x.tokens.size());
+    info.target_selection = p.target_selection();
+    info.tokenizer = &x.tok, info.tokens = x.tokens;
+    std::vector<SeriesAccumulator> word_means;
+    if (by_word) {
+      std::vector<int> k;
+      for (const auto& lens : p.context_len) k.push_back(int(lens.size()));
+      WordAggregator agg(p.words, k);
+      run_sweep(model, x.tokens, p.sweep, [&](const SweepRow& row) { agg.add(row); });
+      word_means = agg.surprisal();
+      info.word_count = int64_t(p.chosen_words.size());
+      info.word_surprisal = &word_means;
+      EXPECT_EQ(lines(words_csv.str()), size_t(info.word_count * iterations) + 1);
+      EXPECT_EQ(words_csv.str().rfind(WordsCsv::kHeader, 0), 0u);
+      EXPECT_EQ(s["words"]["count"], 5);
+    } else {
+      EXPECT_FALSE(s.contains("words"));
+    }
+    EXPECT_EQ(without_times(s).dump(), without_times(make_summary(r, p.sweep, model.config(), info)).dump());
+    EXPECT_EQ(s["text"]["path"], "woman.txt");
+    EXPECT_EQ(s["targets"]["selection"], by_word ? "words" : "even");
+  }
+}
+
+TEST(AnalysisRunTest, StopsWhenTheRowHookThrowsAndRefusesStraySinks) {
+  const Inputs x;
+  const AnalysisPlan p = plan_analysis(options(false), x.tok, x.tokens);
+  Transformer model(x.weights);
+  std::ostringstream csv;
+  int calls = 0;
+  EXPECT_THROW(run_analysis(model, x.tok, x.tokens, p,
+                            {.tokens_csv = &csv, .on_row = [&](const SweepRow&) {
+                               if (++calls == 3) throw Error("interrupted");
+                             }}),
+               Error);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(lines(csv.str()), 3u);  // the header and the two rows before the hook stopped the run
+  std::ostringstream words;
+  EXPECT_THROW(run_analysis(model, x.tok, x.tokens, p, {.words_csv = &words}), Error);  // not by word
+  EXPECT_NO_THROW(run_analysis(model, x.tok, x.tokens, p));  // no sinks: the summary only
+}
+
+}  // namespace
+}  // namespace strata

@@ -1,0 +1,58 @@
+// The headline lines `strata analyze` prints: their exact layout for a hand-made summary,
+// the bound's note, and the lines left out when a schedule or a fit is missing.
+#include <gtest/gtest.h>
+
+#include "report_fixture.h"
+#include "strata/report.h"
+
+namespace strata {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+TEST(HeadlineTest, LinesOfAHandMadeSummary) {
+  ojson s;
+  s["power_law"]["sequential"] = {{"a", 2.98}, {"beta", 0.787}, {"c", 3.53}, {"r2", 0.9941}, {"beta_at_bound", false}};
+  s["power_law"]["hierarchical"] = {{"a", -500.0}, {"beta", 0.0},        {"c", 600.0},
+                                    {"r2", 0.99},  {"beta_at_bound", true}, {"note", "beta at its lower bound 0"}};
+  s["final_gap_bits"] = 0.0;
+  s["rank"]["sequential"] = {1, 3, 63};
+  s["rank"]["sequential_bound"] = {1, 3, 63};
+  s["rank"]["hierarchical"] = {1, 2, 6};
+  s["rank"]["hierarchical_bound"] = {1, 2, 6};
+  s["schedules"]["sequential"] = {{"seconds", 14.421}, {"token_forwards_per_second", 3317.4}};
+  s["schedules"]["hierarchical:4"] = {{"seconds", 1.28}, {"token_forwards_per_second", nullptr}};
+  EXPECT_EQ(summary_headline(s),
+            "  sequential    power law a=2.980 beta=0.787 c=3.530 R2=0.994 (n = 1, 2, 4, ...)\n"
+            "  hierarchical  power law a=-500.000 beta=0.000 c=600.000 R2=0.990 (n = 1, 2, 4, ...)\n"
+            "                beta at its lower bound 0\n"
+            "  final gap (sequential vs hierarchical at L): 0 bits\n"
+            "  sequential    rank at L: 63 of 63\n"
+            "  hierarchical  rank at L: 6 of 6\n"
+            "  sequential    14.42 s, 3317 token-forwards/s\n"
+            "  hierarchical:4 1.28 s, 0 token-forwards/s\n");
+}
+
+TEST(HeadlineTest, MissingPartsAreLeftOut) {
+  ojson s;
+  s["power_law"]["sequential"] = {{"a", nullptr}, {"beta", nullptr}, {"c", nullptr}, {"r2", nullptr}};
+  s["final_gap_bits"] = nullptr;
+  s["rank"]["sequential"] = {nullptr};
+  s["schedules"]["dilated"] = {{"seconds", 0.5}, {"token_forwards_per_second", 10.0}};
+  EXPECT_EQ(summary_headline(s), "  dilated       0.50 s, 10 token-forwards/s\n");
+  EXPECT_EQ(summary_headline(ojson::object()), "");
+}
+
+TEST(HeadlineTest, OfARealSummary) {
+  const fixtures::SweptRun r = fixtures::sweep(false, {"sequential", "hierarchical", "dilated"});
+  const std::string h = summary_headline(make_summary(r.result, r.options, r.weights->config, fixtures::record(r)));
+  EXPECT_NE(h.find("  sequential    power law a="), std::string::npos) << h;
+  EXPECT_NE(h.find("  hierarchical  rank at L: "), std::string::npos) << h;
+  EXPECT_NE(h.find("  dilated       "), std::string::npos) << h;
+  size_t timings = 0;
+  for (size_t p = h.find(" token-forwards/s\n"); p != std::string::npos; p = h.find(" token-forwards/s\n", p + 1)) ++timings;
+  EXPECT_EQ(timings, 3u) << h;  // one per schedule
+}
+
+}  // namespace
+}  // namespace strata
