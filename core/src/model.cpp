@@ -13,11 +13,37 @@ namespace strata {
 namespace {
 
 // Resize only when a call needs more room, so steady-state calls never allocate.
-void ensure(std::vector<float>& v, size_t n) {
+template <typename V>
+void ensure(V& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
+uint64_t splitmix64(uint64_t z) {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// The keep mask of one branch (n elements) and out = x + keep ⊙ branch / (1-p), where x
+// may alias out. Elementwise, and each element's mask depends only on its index.
+void dropout_residual(float* out, const float* x, const float* branch, uint8_t* keep, size_t n,
+                      const Dropout& dropout, int layer, int which) {
+  const float scale = 1.0f / (1.0f - dropout.p);
+#pragma omp parallel for schedule(static) if (n > (size_t(1) << 15))
+  for (size_t i = 0; i < n; ++i) {
+    keep[i] = uint8_t(dropout_keeps(dropout, layer, which, i));
+    out[i] = x[i] + (keep[i] ? branch[i] * scale : 0.0f);
+  }
+}
+
 }  // namespace
+
+bool dropout_keeps(const Dropout& dropout, int layer, int branch, uint64_t index) {
+  const uint64_t stream = splitmix64(dropout.seed ^ splitmix64(uint64_t(layer) * 2 + uint64_t(branch)));
+  const uint64_t u = splitmix64(stream + index) >> 40;  // uniform in [0, 2^24)
+  return double(u) >= double(dropout.p) * double(1 << 24);
+}
 
 Transformer::Transformer(std::shared_ptr<const Weights> weights) : weights_(std::move(weights)) {
   if (!weights_) throw Error("Transformer: no weights");
@@ -42,13 +68,14 @@ std::span<const float> Transformer::forward(std::span<const int32_t> tokens,
 
 std::span<const float> Transformer::forward_for_training(std::span<const int32_t> tokens,
                                                          std::span<const int32_t> positions, int B,
-                                                         int T) {
-  run(tokens, positions, B, T, {}, /*keep_all_layers=*/true);
+                                                         int T, const Dropout& dropout) {
+  if (!(dropout.p >= 0.0f && dropout.p < 1.0f)) throw Error("forward: dropout probability must be in [0, 1)");
+  run(tokens, positions, B, T, {}, /*keep_all_layers=*/true, dropout);
   return std::span<const float>(acts_.logits).first(size_t(B) * T * size_t(config().vocab_size));
 }
 
 void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> positions, int B,
-                      int T, std::span<const int> rows, bool keep_all_layers) {
+                      int T, std::span<const int> rows, bool keep_all_layers, const Dropout& dropout) {
   const ModelConfig& c = weights_->config;
   const WeightViews& w = weights_->view;
   if (B <= 0 || T <= 0) throw Error("forward: batch and sequence length must be positive");
@@ -74,6 +101,9 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
   a.B = B;
   a.T = T;
   a.keep_all_layers = keep_all_layers;
+  a.dropout = dropout;
+  const bool drop = dropout.p > 0.0f;  // only forward_for_training passes one
+  if (drop) ensure(a.dropout_keep, size_t(L) * 2 * N * d);
   ensure(a.residual, (keep_all_layers ? size_t(L) + 1 : 1) * N * d);
   if (keep_all_layers) ensure(a.residual_mid, size_t(L) * N * d);
   ensure(a.attn_in, layers_kept * N * d);
@@ -127,8 +157,13 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
     ops::rope(q, positions.data(), int(N), H, c.head_dim, c.rope_theta);
     ops::rope(k, positions.data(), int(N), c.num_key_value_heads, c.head_dim, c.rope_theta);
     ops::attention(attn_out, q, k, v, B, T, H, c.num_key_value_heads, c.head_dim, probs);
-    if (x_mid != x) std::copy(x, x + N * d, x_mid);
-    ops::matmul(x_mid, attn_out, lw.wo, int(N), d, qd, /*accumulate=*/true);
+    if (drop) {  // the branch apart, then masked into the stream
+      ops::matmul(mlp_scratch_.data(), attn_out, lw.wo, int(N), d, qd);
+      dropout_residual(x_mid, x, mlp_scratch_.data(), a.dropout_keep.data() + (s * 2 + 0) * N * d, N * d, dropout, l, 0);
+    } else {
+      if (x_mid != x) std::copy(x, x + N * d, x_mid);
+      ops::matmul(x_mid, attn_out, lw.wo, int(N), d, qd, /*accumulate=*/true);
+    }
 
     // MLP block: x_mid + down(act(gate(h)) * up(h)).
     ops::rmsnorm(mlp_in, x_mid, lw.mlp_norm, int(N), d, c.rms_norm_eps, c.norm_weight_plus_one,
@@ -136,8 +171,13 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
     ops::matmul(gate, mlp_in, lw.w_gate, int(N), f, d);
     ops::matmul(up, mlp_in, lw.w_up, int(N), f, d);
     ops::gated_activation(act, gate, up, N * f, c.hidden_act);
-    if (x_out != x_mid) std::copy(x_mid, x_mid + N * d, x_out);
-    ops::matmul(x_out, act, lw.w_down, int(N), d, f, /*accumulate=*/true);
+    if (drop) {
+      ops::matmul(mlp_scratch_.data(), act, lw.w_down, int(N), d, f);
+      dropout_residual(x_out, x_mid, mlp_scratch_.data(), a.dropout_keep.data() + (s * 2 + 1) * N * d, N * d, dropout, l, 1);
+    } else {
+      if (x_out != x_mid) std::copy(x_mid, x_mid + N * d, x_out);
+      ops::matmul(x_out, act, lw.w_down, int(N), d, f, /*accumulate=*/true);
+    }
     x = x_out;
   }
 

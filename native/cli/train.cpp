@@ -31,7 +31,7 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_sigint(int) { g_interrupted = true; }
 
 struct TrainArgs {
-  std::string text, out, tokenizer, config_json;
+  std::string text, out, tokenizer, config_json, valid_text;
   int vocab = 2048;
   double val_fraction = 0.05;
   int eval_every = 100, eval_batches = 8, checkpoint_every = 100;
@@ -114,6 +114,8 @@ int run_train(TrainArgs a) {
     throw Error("--eval-every, --eval-batches and --checkpoint-every must be >= 1");
   const std::string text = read_file(a.text);
   if (text.empty()) throw Error(a.text + ": the text is empty");
+  const std::string valid_text = a.valid_text.empty() ? std::string() : read_file(a.valid_text);
+  if (!a.valid_text.empty() && valid_text.empty()) throw Error(a.valid_text + ": the validation text is empty");
   const std::string ckpt = a.out + "/checkpoint.safetensors";
   if (a.resume && !file_exists(ckpt)) throw Error(ckpt + ": no checkpoint to resume from");
   if (!a.resume && file_exists(ckpt))
@@ -141,9 +143,14 @@ int run_train(TrainArgs a) {
                 std::to_string(a.model.max_position_embeddings));
 
   std::vector<int32_t> tokens = tok.encode(text);
-  const size_t n_val = size_t(double(tokens.size()) * a.val_fraction);
-  std::vector<int32_t> validation(tokens.end() - std::ptrdiff_t(n_val), tokens.end());
-  tokens.resize(tokens.size() - n_val);
+  std::vector<int32_t> validation;
+  if (!valid_text.empty()) {
+    validation = tok.encode(valid_text);
+  } else {  // the tail of the text
+    const size_t n_val = size_t(double(tokens.size()) * a.val_fraction);
+    validation.assign(tokens.end() - std::ptrdiff_t(n_val), tokens.end());
+    tokens.resize(tokens.size() - n_val);
+  }
 
   std::fprintf(stderr, "strata train: %lld parameters, %zu training tokens, %zu validation tokens\n",
                (long long)a.model.parameter_count(), tokens.size(), validation.size());
@@ -236,8 +243,12 @@ Subcommand add_train(CLI::App& app) {
   cmd->add_option("--warmup", a->opt.warmup, "warm-up steps")->capture_default_str();
   cmd->add_option("--weight-decay", a->opt.weight_decay, "AdamW weight decay (matrices only)")->capture_default_str();
   cmd->add_option("--clip", a->opt.clip, "gradient clipping norm (0: off)")->capture_default_str();
+  cmd->add_option("--dropout", a->opt.dropout, "dropout on each residual branch's output (0: off)")
+      ->check(CLI::Range(0.0, 0.9))
+      ->capture_default_str();
   cmd->add_option("--seed", a->opt.seed, "random seed (init and batches)")->capture_default_str();
   cmd->add_option("--val-fraction", a->val_fraction, "tail of the text held out for validation")->capture_default_str();
+  cmd->add_option("--valid-text", a->valid_text, "validation text (instead of the tail of --text)");
   cmd->add_option("--eval-every", a->eval_every, "validate every N steps")->capture_default_str();
   cmd->add_option("--eval-batches", a->eval_batches, "validation batches")->capture_default_str();
   cmd->add_option("--checkpoint-every", a->checkpoint_every, "checkpoint every N steps")->capture_default_str();

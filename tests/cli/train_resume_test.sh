@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Kill-and-resume: a training run killed with SIGKILL after a checkpoint and continued with
 # --resume must end with exactly the weights of an uninterrupted run (same seed, threads),
-# and the same lowest-validation model in best/.
+# and the same lowest-validation model in best/. With dropout, so its masks repeat too.
 #   train_resume_test.sh <strata binary> <work dir>
 set -euo pipefail
 strata=$1
@@ -12,7 +12,7 @@ if [[ ! -f $text ]]; then echo "train_resume_test: $text missing"; exit 1; fi
 head -c 300000 "$text" > "$work/text.txt"
 
 args=(--threads 2 train --text "$work/text.txt" --vocab 320 --dim 64 --layers 2 --heads 4 --kv-heads 2
-      --ffn 128 --max-context 64 --context 64 --batch 8 --steps 400 --warmup 10 --lr 3e-3 --seed 7
+      --ffn 128 --max-context 64 --context 64 --batch 8 --steps 400 --warmup 10 --lr 3e-3 --seed 7 --dropout 0.1
       --eval-every 50 --eval-batches 2 --checkpoint-every 20)
 
 "$strata" "${args[@]}" --out "$work/straight" 2>/dev/null

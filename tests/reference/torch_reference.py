@@ -18,6 +18,10 @@ Needs only torch (no safetensors or transformers packages). Usage:
       "weight_decay", "clip". Loss: mean cross-entropy over all B*T targets. Optimiser:
       torch.optim.AdamW at constant lr, weight decay on 2-D tensors only; when clip > 0
       gradients are clipped to that global norm (clip_grad_norm_) before each step.
+      Optional "dropout" p with "dropout_masks", flat 0/1 of shape (steps, layers, 2, B, T,
+      hidden): residual dropout, x + mask * branch / (1 - p) for the attention (0) and MLP
+      (1) branch of each layer at each step (the masks are given, so the comparison checks
+      the arithmetic, not the random numbers).
       writes "loss" (steps,) = loss before each update, "grad.<name>" = gradients of
       step 0 before clipping, "<name>" = every parameter after the last step.
 
@@ -136,15 +140,20 @@ def mlp(x, p, pre, c):
     return F.linear(gate * F.linear(x, p[pre + "up_proj.weight"]), p[pre + "down_proj.weight"])
 
 
-def forward(c, p, tokens, positions):
-    """tokens, positions: (B, T) int64. Returns logits (B, T, vocab)."""
+def forward(c, p, tokens, positions, keep=None, drop_p=0.0):
+    """tokens, positions: (B, T) int64. Returns logits (B, T, vocab). keep: None, or
+    (layers, 2, B, T, hidden) 0/1 masks of residual dropout with probability drop_p."""
+    def branch(out, layer, which):
+        return out if keep is None else out * keep[layer, which] / (1.0 - drop_p)
+
     x = F.embedding(tokens, p["model.embed_tokens.weight"])
     if c["scale_embeddings"]:
         x = x * torch.tensor(c["hidden"] ** 0.5, dtype=torch.float32)
     for i in range(c["layers"]):
         pre = "model.layers.%d." % i
-        x = x + attention(rms_norm(x, p[pre + "input_layernorm.weight"], c), p, pre + "self_attn.", positions, c)
-        x = x + mlp(rms_norm(x, p[pre + "post_attention_layernorm.weight"], c), p, pre + "mlp.", c)
+        x = x + branch(attention(rms_norm(x, p[pre + "input_layernorm.weight"], c), p, pre + "self_attn.",
+                                 positions, c), i, 0)
+        x = x + branch(mlp(rms_norm(x, p[pre + "post_attention_layernorm.weight"], c), p, pre + "mlp.", c), i, 1)
     x = rms_norm(x, p["model.norm.weight"], c)
     return F.linear(x, p["model.embed_tokens.weight" if c["tied"] else "lm_head.weight"])
 
@@ -157,10 +166,15 @@ def train(c, p, inp):
     groups = [{"params": [t for t in p.values() if t.dim() == 2], "weight_decay": inp["weight_decay"]},
               {"params": [t for t in p.values() if t.dim() != 2], "weight_decay": 0.0}]
     opt = torch.optim.AdamW(groups, lr=inp["lr"], betas=(inp["beta1"], inp["beta2"]), eps=inp["eps"])
+    drop_p, masks = inp.get("dropout", 0.0), None
+    if drop_p > 0:
+        B, T = tokens.shape
+        masks = torch.tensor(inp["dropout_masks"], dtype=torch.float32).view(
+            inp["steps"], c["layers"], 2, B, T, c["hidden"])
     losses, out = [], {}
     for step in range(inp["steps"]):
         opt.zero_grad()
-        logits = forward(c, p, tokens, positions)
+        logits = forward(c, p, tokens, positions, None if masks is None else masks[step], drop_p)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         loss.backward()
         losses.append(loss.item())

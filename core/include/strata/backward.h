@@ -16,7 +16,8 @@ class Backward {
   explicit Backward(const ModelConfig& c);
 
   // Mean cross-entropy (nats) of targets (B*T) under the logits of the last
-  // forward_for_training, and its gradient added into grads (parameter_count floats).
+  // forward_for_training, and its gradient added into grads (parameter_count floats),
+  // through the dropout masks that pass used.
   // Target -1 means "no target here" (ignored, excluded from the mean).
   double loss_and_backward(const Transformer& model, std::span<const int32_t> tokens,
                            std::span<const int32_t> positions, std::span<const int32_t> targets,
@@ -24,8 +25,9 @@ class Backward {
 
  private:
   ModelConfig config_;
-  // Gradients of activations, reused across steps.
-  std::vector<float> dlogits_, dx_, dnorm_, dq_, dk_, dv_, dattn_, dgate_, dup_, dact_;
+  // Gradients of activations, reused across steps; dbranch_ is a residual branch's output
+  // gradient through its dropout mask.
+  std::vector<float> dlogits_, dx_, dnorm_, dq_, dk_, dv_, dattn_, dgate_, dup_, dact_, dbranch_;
 };
 
 // Cross-entropy of logits (rows, vocab) against targets: returns the summed loss in nats

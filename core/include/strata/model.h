@@ -13,6 +13,18 @@
 
 namespace strata {
 
+// Dropout of training, on the output of each residual branch (GPT-2's resid_pdrop): per
+// layer x_mid = x + keep ⊙ o_proj(attention) / (1-p), x_out = x_mid + keep ⊙ down(mlp) / (1-p).
+// Whether element i of branch b (0 attention, 1 MLP) of layer l is kept is a hash of
+// (seed, l, b, i) alone, so a training step is the same at any thread count and repeats
+// exactly on resume. Inference (Transformer::forward) never drops anything.
+struct Dropout {
+  float p = 0.0f;     // probability of zeroing an element, in [0, 1); 0 is off
+  uint64_t seed = 0;  // the trainer draws one per step from (its seed, step)
+};
+// 1 if element `index` ((row, column) of the (N, d) branch output, row-major) is kept.
+bool dropout_keeps(const Dropout& dropout, int layer, int branch, uint64_t index);
+
 // Activations of one forward pass. Shapes per layer, N = B*T rows.
 struct Activations {
   int B = 0, T = 0;
@@ -30,6 +42,8 @@ struct Activations {
   std::vector<float> final_norm;   // (N, d)
   std::vector<float> final_inv_rms;  // (N)
   std::vector<float> logits;     // (B, R, vocab) for the R requested rows
+  Dropout dropout;               // of the last training pass (p 0 at inference)
+  std::vector<uint8_t> dropout_keep;  // (L, 2, N, d) when dropout.p > 0: 1 kept, 0 dropped
 };
 
 class Transformer {
@@ -45,9 +59,11 @@ class Transformer {
   std::span<const float> forward(std::span<const int32_t> tokens, std::span<const int32_t> positions,
                                  int B, int T, std::span<const int> rows = {});
 
-  // The same pass keeping every layer's activations, for backward (training).
+  // The same pass keeping every layer's activations, for backward (training), with
+  // dropout on the residual branches when dropout.p > 0.
   std::span<const float> forward_for_training(std::span<const int32_t> tokens,
-                                              std::span<const int32_t> positions, int B, int T);
+                                              std::span<const int32_t> positions, int B, int T,
+                                              const Dropout& dropout = {});
   const Activations& activations() const { return acts_; }
 
   // FLOPs of one forward pass over a sequence of n tokens, logits at one row:
@@ -56,10 +72,10 @@ class Transformer {
 
  private:
   void run(std::span<const int32_t> tokens, std::span<const int32_t> positions, int B, int T,
-           std::span<const int> rows, bool keep_all_layers);
+           std::span<const int> rows, bool keep_all_layers, const Dropout& dropout = {});
   std::shared_ptr<const Weights> weights_;
   Activations acts_;
-  std::vector<float> mlp_scratch_;
+  std::vector<float> mlp_scratch_;  // (N, d): logits rows at inference, a branch's output in training
 };
 
 }  // namespace strata

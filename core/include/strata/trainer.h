@@ -1,7 +1,8 @@
 // Next-token training: AdamW with decoupled weight decay on matrices only, linear warm-up
-// then cosine decay, gradient clipping by global norm, random windows of a token stream.
-// A run is a pure function of (initial weights, data, options, thread count): the batch
-// of step s is drawn from an RNG seeded by (seed, s), so a resumed run repeats exactly.
+// then cosine decay, gradient clipping by global norm, dropout on the residual branches,
+// random windows of a token stream. A run is a pure function of (initial weights, data,
+// options, thread count): the batch and the dropout masks of step s are drawn from (seed,
+// s), so a resumed run repeats exactly.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -24,6 +25,7 @@ struct TrainOptions {
   float beta1 = 0.9f, beta2 = 0.95f, eps = 1e-8f;
   float weight_decay = 0.1f;  // applied to 2-D tensors (matrices, embeddings) only
   float clip = 1.0f;          // global gradient norm; 0 disables
+  float dropout = 0.0f;       // residual-branch dropout probability (see strata::Dropout)
   uint64_t seed = 1;
 };
 
@@ -64,10 +66,15 @@ class Trainer {
           std::vector<int32_t> validation_tokens, const TrainOptions& o);
 
   StepStats step();  // one AdamW step on the next random batch, at the scheduled lr
-  // One AdamW step on a given batch (B, T) at a given learning rate; step() uses it.
+  // One AdamW step on a given batch (B, T) at a given learning rate, with the dropout of
+  // the step it is (dropout_at(steps_done())); step() uses it.
   StepStats step_on(std::span<const int32_t> tokens, std::span<const int32_t> positions,
                     std::span<const int32_t> targets, int B, int T, float lr);
   int64_t steps_done() const { return adam_.step_count(); }
+  // The dropout of step `step`: options().dropout with a seed drawn from (seed, step).
+  Dropout dropout_at(int64_t step) const;
+  // The model after the last step: its activations hold that step's dropout masks.
+  const Transformer& model() const { return model_; }
   // Mean loss (nats) on `batches` fixed validation windows (the same windows every call).
   double validation_loss(int batches);
   const Weights& weights() const { return *weights_; }

@@ -99,6 +99,14 @@ void gated_activation_backward(float* dgate, float* dup, const float* dh, const 
   }
 }
 
+// Backward of out = x + keep ⊙ branch / (1-p) for the branch: dbranch = keep ⊙ dout / (1-p)
+// (the stream's own gradient passes through unchanged).
+void dropout_backward(float* dbranch, const float* dout, const uint8_t* keep, size_t n, float p) {
+  const float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static) if (int64_t(n) > kParallelWork)
+  for (size_t i = 0; i < n; ++i) dbranch[i] = keep[i] ? dout[i] * scale : 0.0f;
+}
+
 }  // namespace
 
 Backward::Backward(const ModelConfig& c) : config_(c) {}
@@ -137,6 +145,8 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
   ensure(dgate_, size_t(N) * f);
   ensure(dup_, size_t(N) * f);
   ensure(dact_, size_t(N) * f);
+  const bool drop = a.dropout.p > 0.0f;
+  if (drop) ensure(dbranch_, Nd);
 
   // Output head and final norm.
   linear_backward(dnorm_.data(), false, g.lm_head, dlogits_.data(), a.final_norm.data(), w.lm_head, N, V, d);
@@ -152,8 +162,17 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
     const float* mlp_in = a.mlp_in.data() + s * Nd;
     const float* attn_in = a.attn_in.data() + s * Nd;
 
+    // The gradient of a branch's output (o_proj's or down's): the stream's, through the
+    // branch's dropout mask if the forward pass used one.
+    auto branch_gradient = [&](int which) -> const float* {
+      if (!drop) return dx_.data();
+      dropout_backward(dbranch_.data(), dx_.data(), a.dropout_keep.data() + (s * 2 + size_t(which)) * Nd, Nd,
+                       a.dropout.p);
+      return dbranch_.data();
+    };
+
     // MLP block: x_out = x_mid + down(act(gate) * up).
-    linear_backward(dact_.data(), false, lg.w_down, dx_.data(), a.act.data() + s * N * f, lw.w_down, N, d, f);
+    linear_backward(dact_.data(), false, lg.w_down, branch_gradient(1), a.act.data() + s * N * f, lw.w_down, N, d, f);
     gated_activation_backward(dgate_.data(), dup_.data(), dact_.data(), a.gate.data() + s * N * f,
                               a.up.data() + s * N * f, size_t(N) * f, c.hidden_act);
     linear_backward(dnorm_.data(), false, lg.w_gate, dgate_.data(), mlp_in, lw.w_gate, N, f, d);
@@ -162,7 +181,7 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
                      a.mlp_inv_rms.data() + s * N, N, d, c.norm_weight_plus_one);
 
     // Attention block: x_mid = x + o_proj(attention(rope(q), rope(k), v)).
-    linear_backward(dattn_.data(), false, lg.wo, dx_.data(), a.attn_out.data() + s * N * qd, lw.wo, N, d, qd);
+    linear_backward(dattn_.data(), false, lg.wo, branch_gradient(0), a.attn_out.data() + s * N * qd, lw.wo, N, d, qd);
     ops::attention_backward(dq_.data(), dk_.data(), dv_.data(), dattn_.data(), a.q.data() + s * N * qd,
                        a.k.data() + s * N * kvd, a.v.data() + s * N * kvd,
                        a.probs.data() + s * size_t(B) * H * T * T, B, T, H, KVH, c.head_dim);

@@ -17,7 +17,8 @@ nlohmann::json train_options_to_json(const TrainOptions& o) {
   return {{"batch_size", o.batch_size}, {"seq_len", o.seq_len},   {"steps", o.steps},
           {"lr", o.lr},                 {"min_lr", o.min_lr},     {"warmup", o.warmup},
           {"beta1", o.beta1},           {"beta2", o.beta2},       {"eps", o.eps},
-          {"weight_decay", o.weight_decay}, {"clip", o.clip},     {"seed", o.seed}};
+          {"weight_decay", o.weight_decay}, {"clip", o.clip},     {"dropout", o.dropout},
+          {"seed", o.seed}};
 }
 
 TrainOptions train_options_from_json(const nlohmann::json& j) {
@@ -36,6 +37,7 @@ TrainOptions train_options_from_json(const nlohmann::json& j) {
   o.eps = float(f::number_or(j, "eps", o.eps, 0, 1, where));
   o.weight_decay = float(f::number_or(j, "weight_decay", o.weight_decay, 0, 10, where));
   o.clip = float(f::number_or(j, "clip", o.clip, 0, 1e6, where));
+  o.dropout = float(f::number_or(j, "dropout", o.dropout, 0, 0.9, where));
   o.seed = uint64_t(f::integer_or(j, "seed", int64_t(o.seed), 0, INT64_MAX, where));
   return o;
 }
@@ -90,6 +92,7 @@ Trainer::Trainer(std::shared_ptr<Weights> weights, std::vector<int32_t> train_to
   if (train_.size() < size_t(o.seq_len) + 1)
     throw Error("training: the training text has " + std::to_string(train_.size()) +
                 " tokens, fewer than one window of seq_len+1 = " + std::to_string(o.seq_len + 1));
+  if (!(o.dropout >= 0.0f && o.dropout < 1.0f)) throw Error("training: dropout must be in [0, 1)");
   if (!validation_.empty() && validation_.size() < size_t(o.seq_len) + 1)
     throw Error("training: the validation split has " + std::to_string(validation_.size()) +
                 " tokens, fewer than one window; use a longer text or a larger split");
@@ -115,6 +118,13 @@ void Trainer::draw_batch(const std::vector<int32_t>& source, uint64_t stream, in
   }
 }
 
+Dropout Trainer::dropout_at(int64_t step) const {
+  // A stream of its own (2), apart from the batches' (0) and validation's (1).
+  std::seed_seq seq{uint32_t(o_.seed), uint32_t(o_.seed >> 32), 2u, uint32_t(step), uint32_t(uint64_t(step) >> 32)};
+  std::mt19937_64 rng(seq);
+  return Dropout{o_.dropout, rng()};
+}
+
 StepStats Trainer::step() {
   const int64_t step = adam_.step_count();
   draw_batch(train_, /*stream=*/0, step);
@@ -125,7 +135,7 @@ StepStats Trainer::step_on(std::span<const int32_t> tokens, std::span<const int3
                            std::span<const int32_t> targets, int B, int T, float lr) {
   StepStats s;
   std::fill(grads_.begin(), grads_.end(), 0.0f);
-  model_.forward_for_training(tokens, positions, B, T);
+  model_.forward_for_training(tokens, positions, B, T, dropout_at(adam_.step_count()));
   s.loss = backward_.loss_and_backward(model_, tokens, positions, targets, grads_);
   double norm2 = 0;
   for (float g : grads_) norm2 += double(g) * g;

@@ -1,12 +1,15 @@
 // The backward pass against central finite differences, for every parameter tensor of
-// tiny Llama- and Gemma-style models.
+// tiny Llama- and Gemma-style models, without and with dropout (a fixed mask: the same
+// Dropout seed gives the same mask on every forward pass).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
 
 #include "strata/backward.h"
+#include "strata/error.h"
 
 #include "../fixtures.h"
 
@@ -34,15 +37,15 @@ Batch random_batch(const ModelConfig& c, int B, int T, uint32_t seed) {
   return b;
 }
 
-double loss_of(const std::shared_ptr<Weights>& w, const Batch& b, int B, int T) {
+double loss_of(const std::shared_ptr<Weights>& w, const Batch& b, int B, int T, const Dropout& dropout) {
   Transformer model(w);
-  auto logits = model.forward_for_training(b.tokens, b.positions, B, T);
+  auto logits = model.forward_for_training(b.tokens, b.positions, B, T, dropout);
   int count = 0;
   for (int32_t t : b.targets) count += t >= 0;
   return cross_entropy(logits.data(), b.targets.data(), B * T, w->config.vocab_size, nullptr, 1.0f) / count;
 }
 
-void check_gradients(bool gemma) {
+void check_gradients(bool gemma, Dropout dropout = {}) {
   const ModelConfig c = tiny_config(gemma);
   auto w = std::make_shared<Weights>(c);
   w->init_random(7, 0.4f);
@@ -55,7 +58,14 @@ void check_gradients(bool gemma) {
   const Batch batch = random_batch(c, B, T, 11);
 
   Transformer model(w);
-  model.forward_for_training(batch.tokens, batch.positions, B, T);
+  model.forward_for_training(batch.tokens, batch.positions, B, T, dropout);
+  if (dropout.p > 0) {  // the mask really drops about p of the elements
+    const auto& keep = model.activations().dropout_keep;
+    const size_t n = size_t(c.num_hidden_layers) * 2 * B * T * c.hidden_size;
+    ASSERT_GE(keep.size(), n);
+    const double dropped = double(std::count(keep.begin(), keep.begin() + std::ptrdiff_t(n), uint8_t(0))) / double(n);
+    EXPECT_NEAR(dropped, dropout.p, 0.08);
+  }
   std::vector<float> grads(w->data.size(), 0.0f);
   Backward backward(c);
   backward.loss_and_backward(model, batch.tokens, batch.positions, batch.targets, grads);
@@ -67,9 +77,9 @@ void check_gradients(bool gemma) {
       float& p = w->data[t.offset + i];
       const float saved = p;
       p = saved + eps;
-      const double up = loss_of(w, batch, B, T);
+      const double up = loss_of(w, batch, B, T, dropout);
       p = saved - eps;
-      const double down = loss_of(w, batch, B, T);
+      const double down = loss_of(w, batch, B, T, dropout);
       p = saved;
       const double numeric = (up - down) / (2.0 * eps);
       const double analytic = grads[t.offset + i];
@@ -83,6 +93,44 @@ void check_gradients(bool gemma) {
 
 TEST(BackwardTest, LlamaGradientsMatchFiniteDifferences) { check_gradients(false); }
 TEST(BackwardTest, GemmaGradientsMatchFiniteDifferences) { check_gradients(true); }
+TEST(BackwardTest, LlamaGradientsWithDropoutMatchFiniteDifferences) { check_gradients(false, {.p = 0.3f, .seed = 5}); }
+TEST(BackwardTest, GemmaGradientsWithDropoutMatchFiniteDifferences) { check_gradients(true, {.p = 0.3f, .seed = 6}); }
+
+TEST(BackwardTest, DropoutMaskIsAFunctionOfSeedLayerBranchAndIndexOnly) {
+  const Dropout a{.p = 0.25f, .seed = 1}, b{.p = 0.25f, .seed = 2};
+  int dropped = 0, same_as_other_seed = 0, same_as_other_branch = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    const bool keep = dropout_keeps(a, 1, 0, uint64_t(i));
+    EXPECT_EQ(keep, dropout_keeps(a, 1, 0, uint64_t(i)));
+    dropped += !keep;
+    same_as_other_seed += keep == dropout_keeps(b, 1, 0, uint64_t(i));
+    same_as_other_branch += keep == dropout_keeps(a, 1, 1, uint64_t(i));
+  }
+  EXPECT_NEAR(double(dropped) / n, 0.25, 0.01);
+  // Independent masks agree on p² + (1-p)² = 62.5% of the elements.
+  EXPECT_NEAR(double(same_as_other_seed) / n, 0.625, 0.015);
+  EXPECT_NEAR(double(same_as_other_branch) / n, 0.625, 0.015);
+  EXPECT_TRUE(dropout_keeps({.p = 0.0f, .seed = 9}, 0, 0, 123));
+}
+
+TEST(BackwardTest, DropoutLeavesInferenceAndSameSeedTrainingPassesUnchanged) {
+  const ModelConfig c = tiny_config(false);
+  auto w = std::make_shared<Weights>(c);
+  w->init_random(7, 0.4f);
+  const int B = 2, T = 5;
+  const Batch batch = random_batch(c, B, T, 11);
+  Transformer model(w);
+  auto copy = [](std::span<const float> s) { return std::vector<float>(s.begin(), s.end()); };
+  const auto plain = copy(model.forward(batch.tokens, batch.positions, B, T));
+  const auto undropped = copy(model.forward_for_training(batch.tokens, batch.positions, B, T));
+  EXPECT_EQ(plain, undropped);
+  const auto dropped1 = copy(model.forward_for_training(batch.tokens, batch.positions, B, T, {.p = 0.5f, .seed = 3}));
+  EXPECT_NE(plain, dropped1);
+  EXPECT_EQ(plain, copy(model.forward(batch.tokens, batch.positions, B, T)));  // nothing leaks into inference
+  EXPECT_EQ(dropped1, copy(model.forward_for_training(batch.tokens, batch.positions, B, T, {.p = 0.5f, .seed = 3})));
+  EXPECT_THROW(model.forward_for_training(batch.tokens, batch.positions, B, T, {.p = 1.0f}), Error);
+}
 
 TEST(BackwardTest, CrossEntropyOfUniformLogitsIsLogVocab) {
   std::vector<float> logits(3 * 5, 0.25f), dlogits(15);

@@ -1,7 +1,7 @@
 // Training against the PyTorch reference (tests/reference/torch_reference.py train): the
 // loss of each step, every gradient at step 0 and every weight after several AdamW steps
-// (weight decay on matrices only, clipping), for a Llama-style and a Gemma-style model.
-// Also the learning-rate schedule and checkpoint round trip.
+// (weight decay on matrices only, clipping), for a Llama-style and a Gemma-style model,
+// without and with dropout. Also the learning-rate schedule and checkpoint round trip.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,10 +21,13 @@ ModelConfig tiny(bool gemma) {
   return fixtures::tiny_config({.vocab = 53, .context = 64}, gemma ? fixtures::Family::kGemma : fixtures::Family::kLlama);
 }
 
-void compare_with_torch(bool gemma) {
+void compare_with_torch(bool gemma, float dropout = 0.0f) {
   const ModelConfig c = tiny(gemma);
-  auto w = std::make_shared<Weights>(c);
-  w->init_random(3, 0.1f);
+  auto initial = [&] {
+    auto w = std::make_shared<Weights>(c);
+    w->init_random(3, 0.1f);
+    return w;
+  };
   const int B = 2, T = 12, steps = 4;
   std::mt19937 rng(9);
   std::vector<int32_t> tokens, positions, targets;
@@ -41,11 +44,27 @@ void compare_with_torch(bool gemma) {
   o.weight_decay = 0.1f;
   o.clip = 0.5f;  // small enough to clip, so clipping is exercised
   o.seq_len = T;
+  o.dropout = dropout;
 
-  testref::ScratchDir dir(gemma ? "gemma" : "llama");
-  save_weights(*w, dir.path() + "/model");
+  // strata first: its dropout masks (one per step, layer and branch) go to the reference.
+  auto w = initial();
+  Trainer trainer(w, std::vector<int32_t>(200, 1), {}, o);
+  std::vector<double> losses;
+  std::vector<int> masks;
+  const size_t mask_size = size_t(c.num_hidden_layers) * 2 * B * T * c.hidden_size;
+  for (int s = 0; s < steps; ++s) {
+    losses.push_back(trainer.step_on(tokens, positions, targets, B, T, o.lr).loss);
+    if (dropout > 0) {
+      const auto& keep = trainer.model().activations().dropout_keep;
+      masks.insert(masks.end(), keep.begin(), keep.begin() + std::ptrdiff_t(mask_size));
+    }
+  }
+
+  testref::ScratchDir dir(std::string(gemma ? "gemma" : "llama") + (dropout > 0 ? "_dropout" : ""));
+  save_weights(*initial(), dir.path() + "/model");
   nlohmann::json in = {{"steps", steps}, {"lr", o.lr}, {"beta1", o.beta1}, {"beta2", o.beta2}, {"eps", o.eps},
                        {"weight_decay", o.weight_decay}, {"clip", o.clip}};
+  if (dropout > 0) in["dropout"] = dropout, in["dropout_masks"] = masks;
   for (const char* key : {"tokens", "positions", "targets"}) in[key] = nlohmann::json::array();
   for (int b = 0; b < B; ++b) {
     auto row = [&](const std::vector<int32_t>& v) { return std::vector<int32_t>(v.begin() + b * T, v.begin() + (b + 1) * T); };
@@ -57,26 +76,24 @@ void compare_with_torch(bool gemma) {
   STRATA_SKIP_WITHOUT_TORCH(ref);
   ASSERT_TRUE(ref.ok) << ref.log;
 
-  // Gradients at step 0, before clipping.
+  // Gradients at step 0, before clipping, with step 0's dropout.
   {
-    Transformer model(w);
+    auto w0 = initial();
+    Transformer model(w0);
     Backward backward(c);
-    std::vector<float> grads(w->data.size(), 0.0f);
-    model.forward_for_training(tokens, positions, B, T);
+    std::vector<float> grads(w0->data.size(), 0.0f);
+    model.forward_for_training(tokens, positions, B, T, trainer.dropout_at(0));
     backward.loss_and_backward(model, tokens, positions, targets, grads);
-    for (const auto& t : w->layout) {
+    for (const auto& t : w0->layout) {
       const std::span<const float> g(grads.data() + t.offset, t.size);
       EXPECT_LE(testref::max_relative_error(g, ref.at("grad." + t.name).data), 1e-4) << "gradient of " << t.name;
     }
   }
 
-  Trainer trainer(w, std::vector<int32_t>(200, 1), {}, o);
   const auto& ref_loss = ref.at("loss").data;
   ASSERT_EQ(ref_loss.size(), size_t(steps));
-  for (int s = 0; s < steps; ++s) {
-    const StepStats st = trainer.step_on(tokens, positions, targets, B, T, o.lr);
-    EXPECT_NEAR(st.loss, ref_loss[size_t(s)], 1e-4 * std::abs(ref_loss[size_t(s)])) << "loss at step " << s;
-  }
+  for (int s = 0; s < steps; ++s)
+    EXPECT_NEAR(losses[size_t(s)], ref_loss[size_t(s)], 1e-4 * std::abs(ref_loss[size_t(s)])) << "loss at step " << s;
   double worst = 0;
   for (const auto& t : w->layout) {
     const std::span<const float> p(w->data.data() + t.offset, t.size);
@@ -84,12 +101,27 @@ void compare_with_torch(bool gemma) {
     worst = std::max(worst, err);
     EXPECT_LE(err, 1e-4) << "weights of " << t.name << " after " << steps << " AdamW steps";
   }
-  std::printf("[ torch ] %s: weights after %d AdamW steps within %.2g of PyTorch (max relative)\n",
-              gemma ? "gemma" : "llama", steps, worst);
+  std::printf("[ torch ] %s%s: weights after %d AdamW steps within %.2g of PyTorch (max relative)\n",
+              gemma ? "gemma" : "llama", dropout > 0 ? " with dropout" : "", steps, worst);
 }
 
 TEST(TrainerTest, LlamaStepsMatchTorch) { compare_with_torch(false); }
 TEST(TrainerTest, GemmaStepsMatchTorch) { compare_with_torch(true); }
+TEST(TrainerTest, LlamaStepsWithDropoutMatchTorch) { compare_with_torch(false, 0.2f); }
+TEST(TrainerTest, GemmaStepsWithDropoutMatchTorch) { compare_with_torch(true, 0.2f); }
+
+TEST(TrainerTest, DropoutMasksDifferBetweenStepsAndRepeatForAStep) {
+  auto w = std::make_shared<Weights>(tiny(false));
+  TrainOptions o;
+  o.dropout = 0.1f;
+  o.seq_len = 16;
+  Trainer trainer(w, std::vector<int32_t>(1000, 1), {}, o);
+  EXPECT_EQ(trainer.dropout_at(3).seed, trainer.dropout_at(3).seed);
+  EXPECT_NE(trainer.dropout_at(3).seed, trainer.dropout_at(4).seed);
+  EXPECT_FLOAT_EQ(trainer.dropout_at(3).p, 0.1f);
+  o.dropout = 1.0f;
+  EXPECT_THROW(Trainer(w, std::vector<int32_t>(1000, 1), {}, o), Error);
+}
 
 TEST(TrainerTest, LearningRateWarmsUpThenDecaysToMinimum) {
   TrainOptions o;
