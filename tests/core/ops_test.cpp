@@ -54,6 +54,57 @@ TEST_P(OpsTest, MatmulMatchesReference) {
       }
 }
 
+// The 16-bit weight types: the same products as the reference (which widens with dtype.h's
+// scalar code) on the dot-product path (M < 32) and the packing path (M ≥ 32).
+std::vector<uint16_t> narrowed(const std::vector<float>& w, DType t) {
+  std::vector<uint16_t> bits(w.size());
+  for (size_t i = 0; i < w.size(); ++i) bits[i] = t == DType::kF16 ? f32_to_f16(w[i]) : f32_to_bf16(w[i]);
+  return bits;
+}
+
+TEST_P(OpsTest, MatmulWidensStoredWeightTypesLikeTheReference) {
+  for (DType t : {DType::kF16, DType::kBF16})
+    for (int M : {1, 5, 33, 67})
+      for (int N : {1, 13, 70})
+        for (int K : {1, 7, 16, 33, 100}) {
+          auto x = random_vector(size_t(M) * K, 1), w = random_vector(size_t(N) * K, 2);
+          w[0] = 3e-6f;  // a half subnormal
+          const auto bits = narrowed(w, t);
+          const ops::WeightRef ref(bits.data(), t);
+          for (bool accumulate : {false, true}) {
+            auto y = random_vector(size_t(M) * N, 3), y_ref = y;
+            ops::matmul(y.data(), x.data(), ref, M, N, K, accumulate);
+            ops::reference::matmul(y_ref.data(), x.data(), ref, M, N, K, accumulate);
+            ASSERT_LT(max_relative_error(y, y_ref, std::sqrt(double(K))), 1e-5)
+                << dtype_name(t) << " M=" << M << " N=" << N << " K=" << K << " acc=" << accumulate;
+          }
+        }
+}
+
+// Every one of the 65536 bit patterns widened exactly (subnormals, infinities, NaN): row j
+// of w holds pattern j in one column and zeros elsewhere, x is all ones, so y(i, j) is
+// that one value (+0 added). Both kernel paths, vector loads and scalar tails.
+TEST_P(OpsTest, MatmulWidensEveryBitPatternExactly) {
+  const int N = 1 << 16;
+  for (DType t : {DType::kF16, DType::kBF16})
+    for (int K : {16, 19})
+      for (int M : {1, 32}) {
+        std::vector<uint16_t> w(size_t(N) * K, 0);
+        for (int j = 0; j < N; ++j) w[size_t(j) * K + size_t(j % K)] = uint16_t(j);
+        const std::vector<float> x(size_t(M) * K, 1.0f);
+        std::vector<float> y(size_t(M) * N);
+        ops::matmul(y.data(), x.data(), ops::WeightRef(w.data(), t), M, N, K);
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < N; ++j) {
+            const float want = t == DType::kF16 ? f16_to_f32(uint16_t(j)) : bf16_to_f32(uint16_t(j));
+            const float got = y[size_t(i) * N + j];
+            ASSERT_TRUE(std::isnan(want) ? std::isnan(got) : got == want)
+                << dtype_name(t) << " pattern 0x" << std::hex << j << " K=" << std::dec << K << " M=" << M
+                << ": " << got << " vs " << want;
+          }
+      }
+}
+
 TEST_P(OpsTest, MatmulNNMatchesReferenceWithEitherLayoutOfA) {
   for (int M : {1, 3, 9, 70})
     for (int N : {1, 5, 16, 33, 130})

@@ -8,12 +8,24 @@
 #include <cstdint>
 
 #include "strata/config.h"
+#include "strata/dtype.h"
 
 namespace strata::ops {
 
+// A weight matrix in the element type it is stored in (F32, F16 or BF16, little-endian).
+// The matmul widens F16/BF16 to float exactly as it packs or loads them, so a checkpoint
+// stored in 16 bits stays in 16 bits in memory. A float pointer converts implicitly.
+struct WeightRef {
+  const void* data = nullptr;
+  DType dtype = DType::kF32;
+  WeightRef(const float* w) : data(w) {}  // NOLINT: implicit on purpose, float weights as before
+  WeightRef(const void* w, DType t) : data(w), dtype(t) {}
+};
+
 // y(M,N) = x(M,K) · w(N,K)ᵀ, or y += ... when accumulate. The layout of torch.nn.Linear:
 // weights are (out, in), so every output is a dot product of two contiguous rows.
-void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate = false);
+// Computed in float (exact products of the widened weights) unless compute() is kBF16.
+void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate = false);
 
 // c(M,N) = a(M,K) · b(K,N), or c += ... when accumulate; b row-major, a read with any
 // strides: element (i,p) of a is a[i·a_row_stride + p·a_col_stride], so aᵀ costs nothing.
@@ -52,7 +64,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
 const char* simd_target();
 
 namespace reference {
-void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate = false);
+void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate = false);
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
                int M, int N, int K, bool accumulate = false);
 void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,

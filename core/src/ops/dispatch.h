@@ -16,4 +16,8 @@ namespace strata::ops {
 // so a variable that only feeds an `if` clause is marked [[maybe_unused]].
 inline constexpr int64_t kParallelWork = 1 << 15;
 
+// Columns of one packed panel of b in the broadcast matmul kernel (matmul.cpp): whole
+// vector tiles on every target.
+inline constexpr int kPanel = 64;
+
 }  // namespace strata::ops
