@@ -6,6 +6,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "strata/config.h"
 #include "strata/dtype.h"
@@ -62,6 +64,29 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
 
 // Name of the SIMD target the dispatcher chose on this CPU, e.g. "AVX3" or "AVX2".
 const char* simd_target();
+
+// The arithmetic of matmul(), process-wide (like a thread count; set it before a run, not
+// while one is under way). kF32, the default, is exact float arithmetic on the widened
+// weights. kBF16 (opt-in: `--compute bf16`) rounds x and w to bfloat16 (round to nearest
+// even) and accumulates their exact products in float: about 3 significant digits per
+// operand, for AMX tiles or AVX512-BF16 dot products where the CPU has them. matmul_nn
+// (the backward pass) always computes in float.
+enum class Compute : uint8_t { kF32, kBF16 };
+void set_compute(Compute c);
+Compute compute();
+Compute parse_compute(std::string_view name);  // "f32" or "bf16"; throws strata::Error
+const char* compute_name(Compute c);
+
+// The kernels behind Compute::kBF16. kEmulated runs the float kernel on the rounded
+// operands (the same products, on any CPU); the others need AVX512-BF16, or AMX-BF16 and
+// the Linux kernel's permission for tile data (asked at first use; refused means absent).
+enum class Bf16Kernel : uint8_t { kAmx, kAvx512Bf16, kEmulated };
+std::vector<Bf16Kernel> available_bf16_kernels();  // best first; always ends with kEmulated
+const char* bf16_kernel_name(Bf16Kernel k);        // "AMX", "AVX512-BF16", "emulated"
+// The one kBF16 uses: the best available unless set (tests and benchmarks try each);
+// setting one that is not available throws strata::Error.
+Bf16Kernel bf16_kernel();
+void set_bf16_kernel(Bf16Kernel k);
 
 namespace reference {
 void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate = false);

@@ -243,6 +243,7 @@ HWY_AFTER_NAMESPACE();
 #include <utility>
 #include <vector>
 
+#include "ops/bf16_kernels.h"
 #include "ops/dispatch.h"
 #include "strata/ops.h"
 
@@ -313,7 +314,7 @@ void matmul_nn_packed(float* c, const float* a, size_t rs, size_t cs, const floa
 // which has no horizontal sums, once wᵀ is packed (N·K copies against M·N·K
 // multiply-adds). Fewer rows (decoding, short contexts) keep the dot-product kernel,
 // which reads w as it is.
-void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
+void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
   const int64_t work = int64_t(M) * N * K;
   if (M >= kPackRows) {
     const float* wt = pack_panels(w.data, w.dtype, /*transposed=*/true, K, N, work > kParallelWork);
@@ -327,6 +328,11 @@ void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool acc
       HWY_DYNAMIC_DISPATCH(MatmulBlock)(y, x, w.data, w.dtype, bm * kBlockM, std::min(M, (bm + 1) * kBlockM),
                                         bn * kBlockN, std::min(N, (bn + 1) * kBlockN), N, K,
                                         accumulate);
+}
+
+void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
+  if (compute() == Compute::kBF16) return bf16::matmul(y, x, w, M, N, K, accumulate);
+  matmul_f32(y, x, w, M, N, K, accumulate);
 }
 
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
