@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   benchmark::AddCustomContext("strata_simd_target", strata::ops::simd_target());
+  std::string bf16_kernels;
+  for (strata::ops::Bf16Kernel k : strata::ops::available_bf16_kernels())
+    bf16_kernels += std::string(bf16_kernels.empty() ? "" : ",") + strata::ops::bf16_kernel_name(k);
+  benchmark::AddCustomContext("strata_bf16_kernels", bf16_kernels);
   benchmark::AddCustomContext("openblas_core", openblas_get_corename());
   benchmark::AddCustomContext("openblas_config", openblas_get_config());
   benchmark::AddCustomContext("hardware_threads", std::to_string(std::thread::hardware_concurrency()));

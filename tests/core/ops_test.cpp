@@ -115,8 +115,8 @@ TEST_P(OpsTest, MatmulInBf16MatchesTheReferenceOnRoundedOperands) {
   for (ops::Bf16Kernel kernel : ops::available_bf16_kernels()) {
     ops::set_bf16_kernel(kernel);
     for (DType t : {DType::kF32, DType::kF16, DType::kBF16})
-      for (int M : {1, 7, 16, 33, 70})
-        for (int N : {1, 17, 70})
+      for (int M : {1, 7, 33})
+        for (int N : {1, 32, 70})  // 32: whole tiles, so BF16 weights are read in place
           for (int K : {1, 31, 64, 100}) {
             auto x = random_vector(size_t(M) * K, 1), w = random_vector(size_t(N) * K, 2);
             const auto bits = t == DType::kF32 ? std::vector<uint16_t>() : narrowed(w, t);

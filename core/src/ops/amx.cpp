@@ -1,7 +1,7 @@
 // The BF16 product on AMX tiles (Intel Sapphire Rapids and later): each TDPBF16PS multiplies
-// a 16×32 tile of x by a 32×16 tile of w (VNNI pairs) into a 16×16 float tile, 16384 FLOPs
-// per instruction. A 2×2 block of accumulator tiles (tmm0–3) reuses every loaded tile of x
-// (tmm4–5) and of w (tmm6–7) twice. Linux hands out tile state only to processes that ask
+// a 16×32 tile of w (16 of its rows, as stored) by a 32×16 tile of xᵀ (16 rows of x in VNNI
+// pairs) into a 16×16 float tile of yᵀ, 16384 FLOPs per instruction. A 2×2 block of
+// accumulator tiles (tmm0–3) reuses every loaded tile of w (tmm4–5) and x (tmm6–7) twice. Linux hands out tile state only to processes that ask
 // (arch_prctl ARCH_REQ_XCOMP_PERM), so amx_usable() asks once and says no when refused.
 #include "ops/bf16_kernels.h"
 
@@ -38,55 +38,58 @@ bool tile_permission_granted() {
   return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
 }
 
-// Accumulator tile t (of the kMI × kNG block) written to y, clipped to M × N.
-void store_tile(const Operands& o, const float (*tile)[kGroup], int i, int j) {
-  for (int r = 0; r < kRowBlock && i + r < o.M; ++r) {
-    float* out = o.y + size_t(i + r) * o.N;
-    for (int c = 0; c < kGroup && j + c < o.N; ++c) out[j + c] = o.accumulate ? out[j + c] + tile[r][c] : tile[r][c];
-  }
+// A 16×16 accumulator tile of yᵀ (rows: columns j.. of y; lanes: rows i.. of y) into y,
+// clipped to M × N.
+void store_tile(const Operands& o, const float (*tile)[kTile], int i, int j) {
+  for (int c = 0; c < kTile && j + c < o.N; ++c)
+    for (int r = 0; r < kTile && i + r < o.M; ++r) {
+      float& out = o.y[size_t(i + r) * o.N + j + c];
+      out = o.accumulate ? out + tile[c][r] : tile[c][r];
+    }
 }
 
-// Rows [i, i + 16·kMI) × groups [g, g + kNG), over all of K. Tile numbers are immediates.
-template <int kMI, int kNG>
-STRATA_AMX_TARGET void tile_block(const Operands& o, int i, int g) {
-  const size_t pairs = size_t(o.Kp) / 2, a_stride = size_t(o.Kp) * 2;
-  const uint16_t* a0 = o.a + size_t(i) * o.Kp;
-  const uint16_t* a1 = a0 + size_t(kRowBlock) * o.Kp;
-  const uint32_t* b0 = o.b + size_t(g) * pairs * kGroup;
-  const uint32_t* b1 = b0 + pairs * kGroup;
+// yᵀ for columns [j, j + 16·kNJ) × rows [i, i + 16·kMI) of y, over all of K: A tiles are 16
+// rows of w (tmm4–5), B tiles 16 rows of x in pairs (tmm6–7), accumulators tmm0–3. Tile
+// numbers are immediates, hence the template.
+template <int kNJ, int kMI>
+STRATA_AMX_TARGET void tile_block(const Operands& o, int i, int j) {
+  const size_t pairs = size_t(o.Kp) / 2, w_stride = o.ldw * 2;
+  const uint16_t* w0 = o.w + size_t(j) * o.ldw;
+  const uint16_t* w1 = w0 + size_t(kTile) * o.ldw;
+  const uint32_t* x0 = o.xp + size_t(i / kTile) * pairs * kTile;
+  const uint32_t* x1 = x0 + pairs * kTile;
   _tile_zero(0);
-  if constexpr (kNG == 2) _tile_zero(1);
-  if constexpr (kMI == 2) _tile_zero(2);
-  if constexpr (kMI == 2 && kNG == 2) _tile_zero(3);
+  if constexpr (kMI == 2) _tile_zero(1);
+  if constexpr (kNJ == 2) _tile_zero(2);
+  if constexpr (kNJ == 2 && kMI == 2) _tile_zero(3);
   for (int k = 0; k < o.Kp; k += kKBlock) {
     const size_t p = size_t(k) / 2;
-    _tile_loadd(4, a0 + k, a_stride);
-    _tile_loadd(6, b0 + p * kGroup, kGroup * 4);
+    _tile_loadd(4, w0 + k, w_stride);
+    _tile_loadd(6, x0 + p * kTile, kTile * 4);
     _tile_dpbf16ps(0, 4, 6);
-    if constexpr (kNG == 2) {
-      _tile_loadd(7, b1 + p * kGroup, kGroup * 4);
+    if constexpr (kMI == 2) {
+      _tile_loadd(7, x1 + p * kTile, kTile * 4);
       _tile_dpbf16ps(1, 4, 7);
     }
-    if constexpr (kMI == 2) {
-      _tile_loadd(5, a1 + k, a_stride);
+    if constexpr (kNJ == 2) {
+      _tile_loadd(5, w1 + k, w_stride);
       _tile_dpbf16ps(2, 5, 6);
-      if constexpr (kNG == 2) _tile_dpbf16ps(3, 5, 7);
+      if constexpr (kMI == 2) _tile_dpbf16ps(3, 5, 7);
     }
   }
-  alignas(64) float tile[kRowBlock][kGroup];
-  const int j0 = g * kGroup, j1 = j0 + kGroup;
-  _tile_stored(0, tile, kGroup * 4);
-  store_tile(o, tile, i, j0);
-  if constexpr (kNG == 2) {
-    _tile_stored(1, tile, kGroup * 4);
-    store_tile(o, tile, i, j1);
-  }
+  alignas(64) float tile[kTile][kTile];
+  _tile_stored(0, tile, kTile * 4);
+  store_tile(o, tile, i, j);
   if constexpr (kMI == 2) {
-    _tile_stored(2, tile, kGroup * 4);
-    store_tile(o, tile, i + kRowBlock, j0);
-    if constexpr (kNG == 2) {
-      _tile_stored(3, tile, kGroup * 4);
-      store_tile(o, tile, i + kRowBlock, j1);
+    _tile_stored(1, tile, kTile * 4);
+    store_tile(o, tile, i + kTile, j);
+  }
+  if constexpr (kNJ == 2) {
+    _tile_stored(2, tile, kTile * 4);
+    store_tile(o, tile, i, j + kTile);
+    if constexpr (kMI == 2) {
+      _tile_stored(3, tile, kTile * 4);
+      store_tile(o, tile, i + kTile, j + kTile);
     }
   }
 }
@@ -98,21 +101,21 @@ bool amx_usable() {
   return usable;
 }
 
-STRATA_AMX_TARGET void amx_block(const Operands& o, int i0, int i1, int g0, int g1) {
+STRATA_AMX_TARGET void amx_block(const Operands& o, int i0, int i1, int j0, int j1) {
   TileConfig config;
-  for (int t = 0; t < 8; ++t) {  // every tile 16 rows × 64 bytes: C (16×16 float), A (16×32 bf16), B (16 pairs × 16)
-    config.rows[t] = kRowBlock;
+  for (int t = 0; t < 8; ++t) {  // every tile 16 rows × 64 bytes: 16×16 floats, 16×32 bf16 or 16×16 pairs
+    config.rows[t] = kTile;
     config.colsb[t] = 64;
   }
   _tile_loadconfig(&config);
-  for (int i = i0; i < i1; i += 2 * kRowBlock) {
-    const bool two_rows = i + kRowBlock < i1;
-    for (int g = g0; g < g1; g += 2) {
-      const bool two_groups = g + 1 < g1;
-      if (two_rows && two_groups) tile_block<2, 2>(o, i, g);
-      else if (two_rows) tile_block<2, 1>(o, i, g);
-      else if (two_groups) tile_block<1, 2>(o, i, g);
-      else tile_block<1, 1>(o, i, g);
+  for (int j = j0; j < j1; j += 2 * kTile) {
+    const bool two_j = j + kTile < j1;
+    for (int i = i0; i < i1; i += 2 * kTile) {
+      const bool two_i = i + kTile < i1;
+      if (two_j && two_i) tile_block<2, 2>(o, i, j);
+      else if (two_j) tile_block<2, 1>(o, i, j);
+      else if (two_i) tile_block<1, 2>(o, i, j);
+      else tile_block<1, 1>(o, i, j);
     }
   }
   _tile_release();  // so a context switch need not save 8 KB of tile data

@@ -1,8 +1,8 @@
 // The BF16 product on AVX512-BF16 dot products (Cooper Lake, Sapphire Rapids, Zen 4 and
 // later), for CPUs without AMX or where the kernel refuses tiles: VDPBF16PS adds, in each
-// of 16 float lanes, the two products of a bf16 pair of x (broadcast) and of w (one VNNI
-// pair per column), so a step of the loop is the broadcast tile of matmul.cpp's matmul_nn
-// on pairs: 6 rows × 4 groups of 16 columns = 24 accumulators.
+// of 16 float lanes, the two products of a bf16 pair of x and of w, so 32 values of a row
+// of x against 32 of a row of w per instruction: the dot-product tile of matmul.cpp, on
+// rows of bf16 as they are stored. Also the rounding of float rows to bf16 (VCVTNE2PS2BF16).
 #include "ops/bf16_kernels.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -18,49 +18,43 @@ namespace strata::ops::bf16 {
 #ifdef STRATA_HAVE_AVX512_BF16
 namespace {
 
-#define STRATA_BF16_TARGET __attribute__((target("avx512f,avx512bf16")))
+#define STRATA_BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
-constexpr int kRows = 6, kGroups = 4;
-
-template <int kR, int kG>
-STRATA_BF16_TARGET void dot_tile(const Operands& o, int i, int g) {
-  const size_t pairs = size_t(o.Kp) / 2;
-  __m512 acc[kR][kG];
+// kR rows of x against kC rows of w, 32 bf16 of each per step, as matmul.cpp's
+// dot-product tile: 16 accumulators + 5 operands of the 32 registers.
+template <int kR, int kC>
+STRATA_BF16_TARGET void dot_tile(const Operands& o, int i, int j) {
+  __m512 acc[kR][kC];
   for (int r = 0; r < kR; ++r)
-    for (int v = 0; v < kG; ++v) acc[r][v] = _mm512_setzero_ps();
-  const uint16_t* a = o.a + size_t(i) * o.Kp;
-  const uint32_t* b = o.b + size_t(g) * pairs * kGroup;
-  for (size_t p = 0; p < pairs; ++p) {
-    __m512i bv[kG];
-    for (int v = 0; v < kG; ++v) bv[v] = _mm512_loadu_si512(b + (size_t(v) * pairs + p) * kGroup);
-    for (int r = 0; r < kR; ++r) {
-      uint32_t pair;
-      std::memcpy(&pair, a + size_t(r) * o.Kp + 2 * p, 4);
-      const __m512i av = _mm512_set1_epi32(int(pair));
-      for (int v = 0; v < kG; ++v) acc[r][v] = _mm512_dpbf16_ps(acc[r][v], (__m512bh)av, (__m512bh)bv[v]);
+    for (int c = 0; c < kC; ++c) acc[r][c] = _mm512_setzero_ps();
+  const uint16_t* x = o.x + size_t(i) * o.Kp;
+  const uint16_t* w = o.w + size_t(j) * o.ldw;
+  for (int k = 0; k < o.Kp; k += kKBlock) {
+    __m512i xv[kR];
+    for (int r = 0; r < kR; ++r) xv[r] = _mm512_loadu_si512(x + size_t(r) * o.Kp + k);
+    for (int c = 0; c < kC; ++c) {
+      const __m512i wv = _mm512_loadu_si512(w + size_t(c) * o.ldw + k);
+      for (int r = 0; r < kR; ++r) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], (__m512bh)xv[r], (__m512bh)wv);
     }
   }
-  for (int v = 0; v < kG; ++v) {
-    const int j = (g + v) * kGroup, cols = o.N - j < kGroup ? o.N - j : kGroup;
-    const __mmask16 mask = __mmask16((1u << cols) - 1);
-    for (int r = 0; r < kR; ++r) {
-      float* out = o.y + size_t(i + r) * o.N + j;
-      const __m512 sum = o.accumulate ? _mm512_add_ps(acc[r][v], _mm512_maskz_loadu_ps(mask, out)) : acc[r][v];
-      _mm512_mask_storeu_ps(out, mask, sum);
+  for (int r = 0; r < kR; ++r)
+    for (int c = 0; c < kC; ++c) {
+      float& out = o.y[size_t(i + r) * o.N + j + c];
+      alignas(64) float lanes[16];  // not _mm512_reduce_add_ps: GCC 12 warns inside its own header
+      _mm512_store_ps(lanes, acc[r][c]);
+      float sum = 0;
+      for (float v : lanes) sum += v;
+      out = o.accumulate ? out + sum : sum;
     }
-  }
 }
 
-template <int kG>
-void dot_rows(const Operands& o, int rows, int i, int g) {
-  static_assert(kRows == 6, "one case per row count up to kRows");
-  switch (rows) {
-    case 6: return dot_tile<6, kG>(o, i, g);
-    case 5: return dot_tile<5, kG>(o, i, g);
-    case 4: return dot_tile<4, kG>(o, i, g);
-    case 3: return dot_tile<3, kG>(o, i, g);
-    case 2: return dot_tile<2, kG>(o, i, g);
-    default: return dot_tile<1, kG>(o, i, g);
+template <int kR>
+void dot_cols(const Operands& o, int cols, int i, int j) {
+  switch (cols) {
+    case 4: return dot_tile<kR, 4>(o, i, j);
+    case 3: return dot_tile<kR, 3>(o, i, j);
+    case 2: return dot_tile<kR, 2>(o, i, j);
+    default: return dot_tile<kR, 1>(o, i, j);
   }
 }
 
@@ -69,20 +63,38 @@ void dot_rows(const Operands& o, int rows, int i, int g) {
 bool avx512_bf16_usable() {
   unsigned a, b, c, d;
   if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !((a >> 5) & 1)) return false;  // AVX512_BF16
-  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !((b >> 16) & 1)) return false;  // AVX512F
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || ((b >> 16) & (b >> 30) & (b >> 31) & 1) == 0)
+    return false;  // AVX512F, BW, VL
   if (!__get_cpuid(1, &a, &b, &c, &d) || !((c >> 27) & 1)) return false;             // OSXSAVE
   unsigned lo, hi;
   __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   return (lo & 0xe6) == 0xe6;  // the OS saves SSE, AVX and all of AVX-512's state
 }
 
-void avx512_bf16_block(const Operands& o, int i0, int i1, int g0, int g1) {
-  const int last_row = i1 < o.M ? i1 : o.M;
-  for (int i = i0; i < last_row; i += kRows) {
-    const int rows = last_row - i < kRows ? last_row - i : kRows;
-    int g = g0;
-    for (; g + kGroups <= g1; g += kGroups) dot_rows<kGroups>(o, rows, i, g);
-    for (; g < g1; ++g) dot_rows<1>(o, rows, i, g);
+void avx512_bf16_block(const Operands& o, int i0, int i1, int j0, int j1) {
+  for (int j = j0; j < j1; j += 4) {  // w's rows outer: a block of w stays in cache for every row of x
+    const int cols = j1 - j < 4 ? j1 - j : 4;
+    for (int i = i0; i < i1; i += 4) {
+      switch (i1 - i < 4 ? i1 - i : 4) {
+        case 4: dot_cols<4>(o, cols, i, j); break;
+        case 3: dot_cols<3>(o, cols, i, j); break;
+        case 2: dot_cols<2>(o, cols, i, j); break;
+        default: dot_cols<1>(o, cols, i, j); break;
+      }
+    }
+  }
+}
+
+STRATA_BF16_TARGET void avx512_round_to_bf16(const float* src, size_t n, uint16_t* dst) {
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512bh pair = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i));
+    _mm512_storeu_si512(dst + i, (__m512i)pair);
+  }
+  for (; i < n; i += 16) {
+    const __mmask16 mask = __mmask16(n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1);
+    const __m256bh half = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(mask, src + i));
+    _mm256_mask_storeu_epi16(dst + i, mask, (__m256i)half);
   }
 }
 
@@ -90,6 +102,7 @@ void avx512_bf16_block(const Operands& o, int i0, int i1, int g0, int g1) {
 
 bool avx512_bf16_usable() { return false; }
 void avx512_bf16_block(const Operands&, int, int, int, int) {}
+void avx512_round_to_bf16(const float*, size_t, uint16_t*) {}
 
 #endif
 

@@ -1,10 +1,12 @@
 // ops::matmul under Compute::kBF16: the opt-in low-precision path. x and w are rounded to
 // bfloat16 (nearest even), their products (exact in float) summed in float. Three kernels
 // give the same products: AMX tiles (amx.cpp), AVX512-BF16 dot products (avx512_bf16.cpp),
-// and, on any other CPU, the float kernel on the rounded values. The x86 kernels read x as
-// bf16 rows and w as VNNI pairs (bf16_kernels.h), both packed here on every call.
+// and, on any other CPU, the float kernel on the rounded values. The x86 kernels read x
+// and w as rows of bf16 (bf16_kernels.h): x is rounded here on every call, w only when it
+// is not already stored as bf16 in whole tiles.
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -33,43 +35,46 @@ bool usable(Bf16Kernel k) {
 
 size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
-// x (M, K) → a (Mp, Kp) bf16, zero-padded.
-void pack_rows(const float* x, int M, int K, int Mp, int Kp, uint16_t* a) {
-#pragma omp parallel for schedule(static) if (int64_t(M) * K > kParallelWork)
-  for (int i = 0; i < Mp; ++i) {
-    uint16_t* row = a + size_t(i) * Kp;
+// n floats to bf16, with AVX512-BF16 where the CPU has it.
+void round_to_bf16(const float* src, size_t n, uint16_t* dst) {
+  if (bf16::avx512_bf16_usable()) return bf16::avx512_round_to_bf16(src, n, dst);
+  for (size_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
+}
+
+// rows × K values (rows `ld` elements apart, of type t) → (rows_padded, Kp) bf16, zero-padded.
+void pack_rows(const void* src, DType t, size_t ld, int rows, int K, int rows_padded, int Kp, uint16_t* dst) {
+  const size_t elem = dtype_size(t);
+#pragma omp parallel for schedule(static) if (int64_t(rows) * K > kParallelWork)
+  for (int i = 0; i < rows_padded; ++i) {
+    uint16_t* row = dst + size_t(i) * Kp;
     int k = 0;
-    if (i < M)
-      for (; k < K; ++k) row[k] = f32_to_bf16(x[size_t(i) * K + k]);
-    for (; k < Kp; ++k) row[k] = 0;
+    if (i < rows) {
+      const auto* in = static_cast<const unsigned char*>(src) + size_t(i) * ld * elem;
+      if (t == DType::kBF16) {
+        std::memcpy(row, in, size_t(K) * 2);
+      } else if (t == DType::kF32) {
+        round_to_bf16(reinterpret_cast<const float*>(in), size_t(K), row);
+      } else {
+        thread_local std::vector<float> wide;
+        wide.resize(size_t(K));
+        widen_to_f32(in, t, size_t(K), wide.data());
+        round_to_bf16(wide.data(), size_t(K), row);
+      }
+      k = K;
+    }
+    std::fill(row + k, row + Kp, uint16_t(0));
   }
 }
 
-// w (N, K) in its stored type → b: group g, pair p, column c holds w(16g+c, 2p) in the
-// low half and w(16g+c, 2p+1) in the high half, zero beyond N and K.
-void pack_pairs(WeightRef w, int N, int K, int Kp, uint32_t* b) {
-  const int groups = int(round_up(size_t(N), bf16::kGroup) / bf16::kGroup);
+// x rows (Mp, Kp) bf16 → VNNI pairs: group g, pair p, lane c = x(16g+c, 2p..2p+1).
+void pair_rows(const uint16_t* x, int Mp, int Kp, uint32_t* xp) {
   const size_t pairs = size_t(Kp) / 2;
-#pragma omp parallel for schedule(static) if (int64_t(N) * K > kParallelWork)
-  for (int g = 0; g < groups; ++g) {
-    std::vector<uint16_t> row(static_cast<size_t>(Kp));
-    std::vector<float> wide(static_cast<size_t>(K));
-    uint32_t* panel = b + size_t(g) * pairs * bf16::kGroup;
-    for (int c = 0; c < bf16::kGroup; ++c) {
-      const int n = g * bf16::kGroup + c;
-      std::fill(row.begin(), row.end(), uint16_t(0));
-      if (n < N) {
-        const auto* bytes = static_cast<const unsigned char*>(w.data) + size_t(n) * K * dtype_size(w.dtype);
-        if (w.dtype == DType::kBF16) {
-          for (int k = 0; k < K; ++k) row[size_t(k)] = uint16_t(bytes[2 * k] | bytes[2 * k + 1] << 8);
-        } else {
-          widen_to_f32(bytes, w.dtype, size_t(K), wide.data());
-          for (int k = 0; k < K; ++k) row[size_t(k)] = f32_to_bf16(wide[size_t(k)]);
-        }
-      }
-      for (size_t p = 0; p < pairs; ++p) panel[p * bf16::kGroup + c] = uint32_t(row[2 * p]) | uint32_t(row[2 * p + 1]) << 16;
+  for (int g = 0; g < Mp / bf16::kTile; ++g)
+    for (int c = 0; c < bf16::kTile; ++c) {
+      const uint16_t* row = x + size_t(g * bf16::kTile + c) * Kp;
+      uint32_t* out = xp + size_t(g) * pairs * bf16::kTile + c;
+      for (size_t p = 0; p < pairs; ++p) out[p * bf16::kTile] = uint32_t(row[2 * p]) | uint32_t(row[2 * p + 1]) << 16;
     }
-  }
 }
 
 // Any CPU: the float kernel on x and w rounded to bf16 (and widened back, exactly).
@@ -136,26 +141,35 @@ namespace bf16 {
 void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
   const Bf16Kernel kernel = bf16_kernel();
   if (kernel == Bf16Kernel::kEmulated) return emulated(y, x, w, M, N, K, accumulate);
-  const int Kp = int(round_up(size_t(K), kKBlock)), Mp = int(round_up(size_t(M), kRowBlock));
-  const int groups = int(round_up(size_t(N), kGroup) / kGroup);
-  thread_local std::vector<uint16_t> a;
-  thread_local std::vector<uint32_t> b;
-  a.resize(size_t(Mp) * Kp);
-  b.resize(size_t(groups) * kGroup * (size_t(Kp) / 2));
-  pack_rows(x, M, K, Mp, Kp, a.data());
-  pack_pairs(w, N, K, Kp, b.data());
-  const Operands o{a.data(), b.data(), M, N, Kp, y, accumulate};
-  // Blocks of 32 rows (two AMX row tiles; five AVX512 row tiles would be 30) × 4 groups (64 columns).
-  constexpr int kBlockRows = 2 * kRowBlock, kBlockGroups = 4;
-  const int blocks_m = (M + kBlockRows - 1) / kBlockRows, blocks_n = (groups + kBlockGroups - 1) / kBlockGroups;
+  const int Kp = int(round_up(size_t(K), kKBlock));
+  const int Mp = int(round_up(size_t(M), kTile)), Np = int(round_up(size_t(N), kTile));
+  thread_local std::vector<uint16_t> xb, wb;
+  thread_local std::vector<uint32_t> xp;
+  xb.resize(size_t(Mp) * Kp);
+  pack_rows(x, DType::kF32, size_t(K), M, K, Mp, Kp, xb.data());
+  if (kernel == Bf16Kernel::kAmx) {
+    xp.resize(xb.size() / 2);
+    pair_rows(xb.data(), Mp, Kp, xp.data());
+  }
+  // A BF16 checkpoint is read in place when whole tiles fit it; anything else is rounded into a copy.
+  const uint16_t* wp = static_cast<const uint16_t*>(w.data);
+  if (w.dtype != DType::kBF16 || K != Kp || N != Np) {
+    wb.resize(size_t(Np) * Kp);
+    pack_rows(w.data, w.dtype, size_t(K), N, K, Np, Kp, wb.data());
+    wp = wb.data();
+  }
+  const Operands o{xb.data(), xp.data(), wp, size_t(Kp), M, N, Kp, y, accumulate};
+  // Blocks of 32 rows × 64 columns: 2 × 4 AMX tile pairs, 8 × 16 AVX-512 dot tiles.
+  constexpr int kBlockRows = 2 * kTile, kBlockCols = 4 * kTile;
+  const int blocks_m = (M + kBlockRows - 1) / kBlockRows, blocks_n = (N + kBlockCols - 1) / kBlockCols;
   [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
-  for (int bm = 0; bm < blocks_m; ++bm)
-    for (int bn = 0; bn < blocks_n; ++bn) {
+  for (int bn = 0; bn < blocks_n; ++bn)
+    for (int bm = 0; bm < blocks_m; ++bm) {
       const int i0 = bm * kBlockRows, i1 = std::min(M, i0 + kBlockRows);
-      const int g0 = bn * kBlockGroups, g1 = std::min(groups, g0 + kBlockGroups);
-      if (kernel == Bf16Kernel::kAmx) amx_block(o, i0, i1, g0, g1);
-      else avx512_bf16_block(o, i0, i1, g0, g1);
+      const int j0 = bn * kBlockCols, j1 = std::min(N, j0 + kBlockCols);
+      if (kernel == Bf16Kernel::kAmx) amx_block(o, i0, i1, j0, j1);
+      else avx512_bf16_block(o, i0, i1, j0, j1);
     }
 }
 
