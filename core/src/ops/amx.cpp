@@ -18,7 +18,7 @@ namespace strata::ops::bf16 {
 #ifdef STRATA_HAVE_AMX
 namespace {
 
-#define STRATA_AMX_TARGET __attribute__((target("amx-tile,amx-bf16")))
+#define STRATA_AMX_TARGET __attribute__((target("amx-tile,amx-bf16,avx512f")))
 
 // LDTILECFG's 64-byte operand, palette 1: bytes per row and rows of each tile.
 struct alignas(64) TileConfig {
@@ -30,7 +30,7 @@ struct alignas(64) TileConfig {
 bool cpu_has_amx_bf16() {
   unsigned a, b, c, d;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-  return ((d >> 24) & 1) && ((d >> 22) & 1);  // AMX-TILE, AMX-BF16
+  return ((d >> 24) & 1) && ((d >> 22) & 1) && ((b >> 16) & 1);  // AMX-TILE, AMX-BF16, AVX512F
 }
 
 bool tile_permission_granted() {
@@ -38,14 +38,25 @@ bool tile_permission_granted() {
   return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
 }
 
-// A 16×16 accumulator tile of yᵀ (rows: columns j.. of y; lanes: rows i.. of y) into y,
-// clipped to M × N.
-void store_tile(const Operands& o, const float (*tile)[kTile], int i, int j) {
-  for (int c = 0; c < kTile && j + c < o.N; ++c)
-    for (int r = 0; r < kTile && i + r < o.M; ++r) {
-      float& out = o.y[size_t(i + r) * o.N + j + c];
-      out = o.accumulate ? out + tile[c][r] : tile[c][r];
-    }
+// A 16×16 accumulator tile of yᵀ (rows: columns j.. of y; lanes: rows i.. of y) into y.
+// Whole tiles are transposed in registers (bf16_kernels.h; every AMX CPU has AVX-512): a
+// scalar transposition cost more than the tile's products at K = 256.
+STRATA_AMX_TARGET void store_tile(const Operands& o, const float (*tile)[kTile], int i, int j) {
+  if (i + kTile > o.M || j + kTile > o.N) {  // an edge: clipped, element by element
+    for (int c = 0; c < kTile && j + c < o.N; ++c)
+      for (int r = 0; r < kTile && i + r < o.M; ++r) {
+        float& out = o.y[size_t(i + r) * o.N + j + c];
+        out = o.accumulate ? out + tile[c][r] : tile[c][r];
+      }
+    return;
+  }
+  __m512 r[16];
+  for (int k = 0; k < 16; ++k) r[k] = _mm512_load_ps(tile[k]);
+  transpose16(r);
+  for (int k = 0; k < 16; ++k) {
+    float* out = o.y + size_t(i + k) * o.N + j;
+    _mm512_storeu_ps(out, o.accumulate ? _mm512_add_ps(_mm512_loadu_ps(out), r[k]) : r[k]);
+  }
 }
 
 // yᵀ for columns [j, j + 16·kNJ) × rows [i, i + 16·kMI) of y, over all of K: A tiles are 16

@@ -37,14 +37,18 @@ STRATA_BF16_TARGET void dot_tile(const Operands& o, int i, int j) {
       for (int r = 0; r < kR; ++r) acc[r][c] = _mm512_dpbf16_ps(acc[r][c], (__m512bh)xv[r], (__m512bh)wv);
     }
   }
+  // The kR·kC horizontal sums at once: transposed, the 16 accumulators add up lane-wise.
+  __m512 rows[16];
+  for (int k = 0; k < 16; ++k) rows[k] = k < kR * kC ? acc[k / kC][k % kC] : _mm512_setzero_ps();
+  transpose16(rows);
+  __m512 sum = rows[0];
+  for (int k = 1; k < 16; ++k) sum = _mm512_add_ps(sum, rows[k]);
+  alignas(64) float sums[16];
+  _mm512_store_ps(sums, sum);
   for (int r = 0; r < kR; ++r)
     for (int c = 0; c < kC; ++c) {
       float& out = o.y[size_t(i + r) * o.N + j + c];
-      alignas(64) float lanes[16];  // not _mm512_reduce_add_ps: GCC 12 warns inside its own header
-      _mm512_store_ps(lanes, acc[r][c]);
-      float sum = 0;
-      for (float v : lanes) sum += v;
-      out = o.accumulate ? out + sum : sum;
+      out = o.accumulate ? out + sums[r * kC + c] : sums[r * kC + c];
     }
 }
 
@@ -60,7 +64,9 @@ void dot_cols(const Operands& o, int cols, int i, int j) {
 
 }  // namespace
 
-bool avx512_bf16_usable() {
+namespace {
+
+bool cpu_has_avx512_bf16() {
   unsigned a, b, c, d;
   if (!__get_cpuid_count(7, 1, &a, &b, &c, &d) || !((a >> 5) & 1)) return false;  // AVX512_BF16
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || ((b >> 16) & (b >> 30) & (b >> 31) & 1) == 0)
@@ -69,6 +75,13 @@ bool avx512_bf16_usable() {
   unsigned lo, hi;
   __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
   return (lo & 0xe6) == 0xe6;  // the OS saves SSE, AVX and all of AVX-512's state
+}
+
+}  // namespace
+
+bool avx512_bf16_usable() {
+  static const bool usable = cpu_has_avx512_bf16();  // once: CPUID traps to the hypervisor in a VM
+  return usable;
 }
 
 void avx512_bf16_block(const Operands& o, int i0, int i1, int j0, int j1) {

@@ -8,6 +8,9 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#endif
 
 #include "strata/ops.h"
 
@@ -37,6 +40,44 @@ void avx512_bf16_block(const Operands& o, int i0, int i1, int j0, int j1);
 
 // n floats rounded to bf16 (nearest even) with VCVTNE2PS2BF16; only where avx512_bf16_usable().
 void avx512_round_to_bf16(const float* src, size_t n, uint16_t* dst);
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// r[k][l] ← r[l][k]: a 16×16 float transposition in 4 rounds of AVX-512 shuffles (AMX's
+// tiles of yᵀ; the horizontal sums of 16 AVX-512 accumulators at once).
+// GCC 12 reports -Wmaybe-uninitialized inside its own avx512fintrin.h for these shuffles
+// (its _mm512_undefined_ps idiom under a target attribute): a false positive, silenced here.
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+__attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512 (&r)[16]) {
+  __m512 t[16];
+  for (int k = 0; k < 16; k += 2) {
+    t[k] = _mm512_unpacklo_ps(r[k], r[k + 1]);
+    t[k + 1] = _mm512_unpackhi_ps(r[k], r[k + 1]);
+  }
+  for (int k = 0; k < 16; k += 4) {
+    r[k] = _mm512_shuffle_ps(t[k], t[k + 2], 0x44);
+    r[k + 1] = _mm512_shuffle_ps(t[k], t[k + 2], 0xee);
+    r[k + 2] = _mm512_shuffle_ps(t[k + 1], t[k + 3], 0x44);
+    r[k + 3] = _mm512_shuffle_ps(t[k + 1], t[k + 3], 0xee);
+  }
+  for (int k = 0; k < 4; ++k) {
+    t[k] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0x88);
+    t[k + 4] = _mm512_shuffle_f32x4(r[k], r[k + 4], 0xdd);
+    t[k + 8] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0x88);
+    t[k + 12] = _mm512_shuffle_f32x4(r[k + 8], r[k + 12], 0xdd);
+  }
+  for (int k = 0; k < 8; ++k) {
+    r[k] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0x88);
+    r[k + 8] = _mm512_shuffle_f32x4(t[k], t[k + 8], 0xdd);
+  }
+}
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
 
 // CPUID (and, for AMX, the kernel's permission to use tile data: requested once).
 bool amx_usable();
