@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "../wait_policy.h"
 #include "commands.h"
 #include "strata/error.h"
 #include "strata/file_util.h"
@@ -21,6 +22,7 @@ std::string read_text(const std::string& path) {
 }  // namespace strata::cli
 
 int main(int argc, char** argv) {
+  strata::native::default_to_passive_waiting(argv);
   CLI::App app{"strata: one transformer, many inference schedules"};
   app.require_subcommand(1);
   int threads = 0;
