@@ -264,9 +264,13 @@ void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel pane
                       bool accumulate) {
   const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
+  // Column panels outermost: the static schedule then gives each thread whole panels, all
+  // rows of each (the panels pack_panels' same schedule packed on that thread, still in its
+  // cache), and equal work whenever the panels divide evenly. Rows outermost gave one
+  // thread 144 of M = 256 rows and the other 112 (blocks of 48), and at M = 64 48 and 16.
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
-  for (int bm = 0; bm < blocks_m; ++bm)
-    for (int bn = 0; bn < blocks_n; ++bn) {
+  for (int bn = 0; bn < blocks_n; ++bn)
+    for (int bm = 0; bm < blocks_m; ++bm) {
       const auto [b, ldb] = panel(bn);
       const int n0 = bn * kNNBlockN;
       HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, N, a, rs, cs, b, ldb, bm * kNNBlockM,
