@@ -56,7 +56,8 @@ TEST_P(OpsTest, MatmulMatchesReference) {
       }
 }
 
-// The 16-bit weight types: the same products as the reference (which widens with dtype.h's
+// (Named without "Reference": scripts/test.sh's sanitizer run skips tests matching it, meant
+// for the PyTorch checks.) The 16-bit weight types: the same products as the reference (which widens with dtype.h's
 // scalar code) on the dot-product path (M < 32) and the packing path (M ≥ 32).
 std::vector<uint16_t> narrowed(const std::vector<float>& w, DType t) {
   std::vector<uint16_t> bits(w.size());
@@ -64,7 +65,7 @@ std::vector<uint16_t> narrowed(const std::vector<float>& w, DType t) {
   return bits;
 }
 
-TEST_P(OpsTest, MatmulWidensStoredWeightTypesLikeTheReference) {
+TEST_P(OpsTest, MatmulWidensStoredWeightTypesLikeTheScalarCode) {
   for (DType t : {DType::kF16, DType::kBF16})
     for (int M : {1, 5, 33, 67})
       for (int N : {1, 13, 70})
@@ -111,7 +112,7 @@ TEST_P(OpsTest, MatmulWidensEveryBitPatternExactly) {
 // reference on the operands rounded to bf16 (the same products; only the order of the
 // float sums and AMX's flushing of subnormals differ) 1e-4 of the typical |y| (√K); against
 // exact float arithmetic, 2e-2 (bf16 keeps 8 significant bits: 2^-9 relative per operand).
-TEST_P(OpsTest, MatmulInBf16MatchesTheReferenceOnRoundedOperands) {
+TEST_P(OpsTest, MatmulInBf16AgreesWithScalarCodeOnRoundedOperands) {
   for (ops::Bf16Kernel kernel : ops::available_bf16_kernels()) {
     ops::set_bf16_kernel(kernel);
     for (DType t : {DType::kF32, DType::kF16, DType::kBF16})
