@@ -2,12 +2,15 @@
 // (--model, --text) are taken out of argv before Google Benchmark parses the rest.
 #include "bench_setup.h"
 
+#include "../wait_policy.h"
+
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 #include <omp.h>
 
 #include <Eigen/Core>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -42,6 +45,7 @@ void set_threads(int n) {
 }  // namespace strata::bench
 
 int main(int argc, char** argv) {
+  strata::native::default_to_passive_waiting(argv);
   using strata::bench::inputs;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -67,9 +71,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   benchmark::AddCustomContext("strata_simd_target", strata::ops::simd_target());
+  std::string bf16_kernels;
+  for (strata::ops::Bf16Kernel k : strata::ops::available_bf16_kernels())
+    bf16_kernels += std::string(bf16_kernels.empty() ? "" : ",") + strata::ops::bf16_kernel_name(k);
+  benchmark::AddCustomContext("strata_bf16_kernels", bf16_kernels);
   benchmark::AddCustomContext("openblas_core", openblas_get_corename());
   benchmark::AddCustomContext("openblas_config", openblas_get_config());
   benchmark::AddCustomContext("hardware_threads", std::to_string(std::thread::hardware_concurrency()));
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  const char* spin_count = std::getenv("GOMP_SPINCOUNT");
+  benchmark::AddCustomContext("omp_wait_policy", wait_policy ? wait_policy : "(libgomp default: spin)");
+  if (spin_count) benchmark::AddCustomContext("gomp_spincount", spin_count);
   benchmark::AddCustomContext("model", inputs().model_dir);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -1,10 +1,14 @@
-// The forward pass's product y(M,N) = x(M,K) · w(N,K)ᵀ at the model's shapes, three ways
-// in one run: strata's kernel, OpenBLAS's cblas_sgemm and Eigen, 1 and 2 threads, in
-// GFLOP/s (2·M·N·K per call). Beside them, fma_peak.cpp measures what the core can do.
+// The forward pass's product y(M,N) = x(M,K) · w(N,K)ᵀ at the model's shapes, in one run:
+// strata's kernel (float weights, and weights stored as BF16 widened while packing),
+// strata's opt-in BF16 arithmetic on each kernel the CPU has (AMX tiles, AVX512-BF16),
+// OpenBLAS's cblas_sgemm and Eigen, 1 and 2 threads, in GFLOP/s (2·M·N·K per call).
+// Beside them, fma_peak.cpp and bf16_peak.cpp measure what the core can do.
 #include <benchmark/benchmark.h>
 #include <cblas.h>
 
 #include <Eigen/Core>
+#include <algorithm>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -15,15 +19,30 @@ namespace {
 
 using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-enum class Library { kStrata, kOpenBlas, kEigen };
+enum class Library { kStrata, kStrataBf16Weights, kStrataAmx, kStrataAvx512Bf16, kOpenBlas, kEigen };
 
 struct Operands {
   std::vector<float> x, w, y;
-  Operands(int M, int K, int N) : x(size_t(M) * K), w(size_t(N) * K), y(size_t(M) * N) {
+  std::vector<uint16_t> w_bf16;
+  Operands(int M, int K, int N) : x(size_t(M) * K), w(size_t(N) * K), y(size_t(M) * N), w_bf16(w.size()) {
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> u(-1.0f, 1.0f);
     for (float& v : x) v = u(rng);
     for (float& v : w) v = u(rng);
+    for (size_t i = 0; i < w.size(); ++i) w_bf16[i] = strata::f32_to_bf16(w[i]);
+  }
+};
+
+// Compute::kBF16 on one kernel for the benchmark's duration.
+class Bf16Scope {
+ public:
+  explicit Bf16Scope(strata::ops::Bf16Kernel k) {
+    strata::ops::set_bf16_kernel(k);
+    strata::ops::set_compute(strata::ops::Compute::kBF16);
+  }
+  ~Bf16Scope() {
+    strata::ops::set_compute(strata::ops::Compute::kF32);
+    strata::ops::set_bf16_kernel(strata::ops::available_bf16_kernels().front());
   }
 };
 
@@ -31,12 +50,25 @@ template <Library kLibrary>
 void BM_Matmul(benchmark::State& state) {
   const int M = int(state.range(0)), K = int(state.range(1)), N = int(state.range(2));
   strata::bench::set_threads(int(state.range(3)));
+  using strata::ops::Bf16Kernel;
+  constexpr bool kBf16 = kLibrary == Library::kStrataAmx || kLibrary == Library::kStrataAvx512Bf16;
+  const Bf16Kernel kernel = kLibrary == Library::kStrataAmx ? Bf16Kernel::kAmx : Bf16Kernel::kAvx512Bf16;
+  if (kBf16) {
+    const auto kernels = strata::ops::available_bf16_kernels();
+    if (std::find(kernels.begin(), kernels.end(), kernel) == kernels.end())
+      return state.SkipWithError("not available on this CPU");
+  }
+  std::optional<Bf16Scope> scope;
+  if (kBf16) scope.emplace(kernel);
   Operands o(M, K, N);
   Eigen::Map<const RowMajor> X(o.x.data(), M, K), W(o.w.data(), N, K);
   Eigen::Map<RowMajor> Y(o.y.data(), M, N);
   for (auto _ : state) {
-    if constexpr (kLibrary == Library::kStrata) {
+    if constexpr (kLibrary == Library::kStrata || kBf16) {
       strata::ops::matmul(o.y.data(), o.x.data(), o.w.data(), M, N, K);
+    } else if constexpr (kLibrary == Library::kStrataBf16Weights) {
+      strata::ops::matmul(o.y.data(), o.x.data(), strata::ops::WeightRef(o.w_bf16.data(), strata::DType::kBF16), M, N,
+                          K);
     } else if constexpr (kLibrary == Library::kOpenBlas) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, o.x.data(), K, o.w.data(), K, 0.0f,
                   o.y.data(), N);
@@ -61,6 +93,9 @@ void Shapes(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Matmul<Library::kStrata>)->Name("matmul/strata")->Apply(Shapes);
+BENCHMARK(BM_Matmul<Library::kStrataBf16Weights>)->Name("matmul/strata_bf16_weights")->Apply(Shapes);
+BENCHMARK(BM_Matmul<Library::kStrataAmx>)->Name("matmul/strata_bf16_amx")->Apply(Shapes);
+BENCHMARK(BM_Matmul<Library::kStrataAvx512Bf16>)->Name("matmul/strata_bf16_avx512")->Apply(Shapes);
 BENCHMARK(BM_Matmul<Library::kOpenBlas>)->Name("matmul/openblas")->Apply(Shapes);
 BENCHMARK(BM_Matmul<Library::kEigen>)->Name("matmul/eigen")->Apply(Shapes);
 

@@ -5,9 +5,11 @@
 #include <cstdio>
 #include <vector>
 
+#include "../wait_policy.h"
 #include "commands.h"
 #include "strata/error.h"
 #include "strata/file_util.h"
+#include "strata/ops.h"
 
 namespace strata::cli {
 
@@ -20,10 +22,16 @@ std::string read_text(const std::string& path) {
 }  // namespace strata::cli
 
 int main(int argc, char** argv) {
+  strata::native::default_to_passive_waiting(argv);
   CLI::App app{"strata: one transformer, many inference schedules"};
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads, "OpenMP threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  std::string compute = "f32";
+  app.add_option("--compute", compute,
+                 "Matmul arithmetic: f32 (exact, default) or bf16 (operands rounded to bfloat16; AMX or "
+                 "AVX512-BF16 where the CPU has them)")
+      ->check(CLI::IsMember({"f32", "bf16"}));
   namespace cli = strata::cli;
   const std::vector<cli::Subcommand> commands = {cli::add_info(app), cli::add_tokenize(app),
                                                  cli::add_train(app), cli::add_eval(app),
@@ -34,6 +42,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   if (threads > 0) omp_set_num_threads(threads);
+  strata::ops::set_compute(strata::ops::parse_compute(compute));
   try {
     for (const auto& c : commands)
       if (c.app->parsed()) return c.run();

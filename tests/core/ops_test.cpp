@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "strata/error.h"
 #include "strata/ops.h"
 
 namespace strata {
@@ -52,6 +54,108 @@ TEST_P(OpsTest, MatmulMatchesReference) {
               << "M=" << M << " N=" << N << " K=" << K << " acc=" << accumulate;
         }
       }
+}
+
+// (Named without "Reference": scripts/test.sh's sanitizer run skips tests matching it, meant
+// for the PyTorch checks.) The 16-bit weight types: the same products as the reference (which widens with dtype.h's
+// scalar code) on the dot-product path (M < 32) and the packing path (M ≥ 32).
+std::vector<uint16_t> narrowed(const std::vector<float>& w, DType t) {
+  std::vector<uint16_t> bits(w.size());
+  for (size_t i = 0; i < w.size(); ++i) bits[i] = t == DType::kF16 ? f32_to_f16(w[i]) : f32_to_bf16(w[i]);
+  return bits;
+}
+
+TEST_P(OpsTest, MatmulWidensStoredWeightTypesLikeTheScalarCode) {
+  for (DType t : {DType::kF16, DType::kBF16})
+    for (int M : {1, 5, 33, 67})
+      for (int N : {1, 13, 70})
+        for (int K : {1, 7, 16, 33, 100}) {
+          auto x = random_vector(size_t(M) * K, 1), w = random_vector(size_t(N) * K, 2);
+          w[0] = 3e-6f;  // a half subnormal
+          const auto bits = narrowed(w, t);
+          const ops::WeightRef ref(bits.data(), t);
+          for (bool accumulate : {false, true}) {
+            auto y = random_vector(size_t(M) * N, 3), y_ref = y;
+            ops::matmul(y.data(), x.data(), ref, M, N, K, accumulate);
+            ops::reference::matmul(y_ref.data(), x.data(), ref, M, N, K, accumulate);
+            ASSERT_LT(max_relative_error(y, y_ref, std::sqrt(double(K))), 1e-5)
+                << dtype_name(t) << " M=" << M << " N=" << N << " K=" << K << " acc=" << accumulate;
+          }
+        }
+}
+
+// Every one of the 65536 bit patterns widened exactly (subnormals, infinities, NaN): row j
+// of w holds pattern j in one column and zeros elsewhere, x is all ones, so y(i, j) is
+// that one value (+0 added). Both kernel paths, vector loads and scalar tails.
+TEST_P(OpsTest, MatmulWidensEveryBitPatternExactly) {
+  const int N = 1 << 16;
+  for (DType t : {DType::kF16, DType::kBF16})
+    for (int K : {16, 19})
+      for (int M : {1, 32}) {
+        std::vector<uint16_t> w(size_t(N) * K, 0);
+        for (int j = 0; j < N; ++j) w[size_t(j) * K + size_t(j % K)] = uint16_t(j);
+        const std::vector<float> x(size_t(M) * K, 1.0f);
+        std::vector<float> y(size_t(M) * N);
+        ops::matmul(y.data(), x.data(), ops::WeightRef(w.data(), t), M, N, K);
+        for (int i = 0; i < M; ++i)
+          for (int j = 0; j < N; ++j) {
+            const float want = t == DType::kF16 ? f16_to_f32(uint16_t(j)) : bf16_to_f32(uint16_t(j));
+            const float got = y[size_t(i) * N + j];
+            ASSERT_TRUE(std::isnan(want) ? std::isnan(got) : got == want)
+                << dtype_name(t) << " pattern 0x" << std::hex << j << " K=" << std::dec << K << " M=" << M
+                << ": " << got << " vs " << want;
+          }
+      }
+}
+
+// Compute::kBF16 on each of its kernels the CPU has. Stated tolerances: against the
+// reference on the operands rounded to bf16 (the same products; only the order of the
+// float sums and AMX's flushing of subnormals differ) 1e-4 of the typical |y| (√K); against
+// exact float arithmetic, 2e-2 (bf16 keeps 8 significant bits: 2^-9 relative per operand).
+TEST_P(OpsTest, MatmulInBf16AgreesWithScalarCodeOnRoundedOperands) {
+  for (ops::Bf16Kernel kernel : ops::available_bf16_kernels()) {
+    ops::set_bf16_kernel(kernel);
+    for (DType t : {DType::kF32, DType::kF16, DType::kBF16})
+      for (int M : {1, 7, 33})
+        for (int N : {1, 32, 70})  // 32: whole tiles, so BF16 weights are read in place
+          for (int K : {1, 31, 64, 100}) {
+            auto x = random_vector(size_t(M) * K, 1), w = random_vector(size_t(N) * K, 2);
+            const auto bits = t == DType::kF32 ? std::vector<uint16_t>() : narrowed(w, t);
+            const ops::WeightRef ref = t == DType::kF32 ? ops::WeightRef(w.data()) : ops::WeightRef(bits.data(), t);
+            std::vector<float> x_rounded(x.size()), w_wide(w.size());
+            for (size_t i = 0; i < x.size(); ++i) x_rounded[i] = bf16_to_f32(f32_to_bf16(x[i]));
+            widen_to_f32(ref.data, t, w.size(), w_wide.data());
+            const auto w_rounded = narrowed(w_wide, DType::kBF16);
+            for (bool accumulate : {false, true}) {
+              auto y = random_vector(size_t(M) * N, 3), y_rounded = y, y_exact = y;
+              ops::set_compute(ops::Compute::kBF16);
+              ops::matmul(y.data(), x.data(), ref, M, N, K, accumulate);
+              ops::set_compute(ops::Compute::kF32);
+              ops::reference::matmul(y_rounded.data(), x_rounded.data(), ops::WeightRef(w_rounded.data(), DType::kBF16),
+                                     M, N, K, accumulate);
+              ops::reference::matmul(y_exact.data(), x.data(), ref, M, N, K, accumulate);
+              const auto where = [&] {
+                return std::string(ops::bf16_kernel_name(kernel)) + " " + dtype_name(t) + " M=" + std::to_string(M) +
+                       " N=" + std::to_string(N) + " K=" + std::to_string(K) + " acc=" + std::to_string(accumulate);
+              };
+              ASSERT_LT(max_relative_error(y, y_rounded, std::sqrt(double(K))), 1e-4) << where();
+              ASSERT_LT(max_relative_error(y, y_exact, std::sqrt(double(K))), 2e-2) << where();
+            }
+          }
+  }
+  ops::set_bf16_kernel(ops::available_bf16_kernels().front());
+}
+
+TEST(Bf16Kernels, EmulatedIsAlwaysAvailableAndOthersRefuseWhenAbsent) {
+  const auto kernels = ops::available_bf16_kernels();
+  ASSERT_FALSE(kernels.empty());
+  EXPECT_EQ(kernels.back(), ops::Bf16Kernel::kEmulated);
+  for (ops::Bf16Kernel k : {ops::Bf16Kernel::kAmx, ops::Bf16Kernel::kAvx512Bf16})
+    if (std::find(kernels.begin(), kernels.end(), k) == kernels.end()) {
+      EXPECT_THROW(ops::set_bf16_kernel(k), Error);
+    }
+  EXPECT_EQ(ops::parse_compute("bf16"), ops::Compute::kBF16);
+  EXPECT_THROW(ops::parse_compute("fp8"), Error);
 }
 
 TEST_P(OpsTest, MatmulNNMatchesReferenceWithEitherLayoutOfA) {

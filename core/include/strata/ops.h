@@ -6,14 +6,28 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "strata/config.h"
+#include "strata/dtype.h"
 
 namespace strata::ops {
 
+// A weight matrix in the element type it is stored in (F32, F16 or BF16, little-endian).
+// The matmul widens F16/BF16 to float exactly as it packs or loads them, so a checkpoint
+// stored in 16 bits stays in 16 bits in memory. A float pointer converts implicitly.
+struct WeightRef {
+  const void* data = nullptr;
+  DType dtype = DType::kF32;
+  WeightRef(const float* w) : data(w) {}  // NOLINT: implicit on purpose, float weights as before
+  WeightRef(const void* w, DType t) : data(w), dtype(t) {}
+};
+
 // y(M,N) = x(M,K) · w(N,K)ᵀ, or y += ... when accumulate. The layout of torch.nn.Linear:
 // weights are (out, in), so every output is a dot product of two contiguous rows.
-void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate = false);
+// Computed in float (exact products of the widened weights) unless compute() is kBF16.
+void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate = false);
 
 // c(M,N) = a(M,K) · b(K,N), or c += ... when accumulate; b row-major, a read with any
 // strides: element (i,p) of a is a[i·a_row_stride + p·a_col_stride], so aᵀ costs nothing.
@@ -51,8 +65,31 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
 // Name of the SIMD target the dispatcher chose on this CPU, e.g. "AVX3" or "AVX2".
 const char* simd_target();
 
+// The arithmetic of matmul(), process-wide (like a thread count; set it before a run, not
+// while one is under way). kF32, the default, is exact float arithmetic on the widened
+// weights. kBF16 (opt-in: `--compute bf16`) rounds x and w to bfloat16 (round to nearest
+// even) and accumulates their exact products in float: about 3 significant digits per
+// operand, for AMX tiles or AVX512-BF16 dot products where the CPU has them. matmul_nn
+// (the backward pass) always computes in float.
+enum class Compute : uint8_t { kF32, kBF16 };
+void set_compute(Compute c);
+Compute compute();
+Compute parse_compute(std::string_view name);  // "f32" or "bf16"; throws strata::Error
+const char* compute_name(Compute c);
+
+// The kernels behind Compute::kBF16. kEmulated runs the float kernel on the rounded
+// operands (the same products, on any CPU); the others need AVX512-BF16, or AMX-BF16 and
+// the Linux kernel's permission for tile data (asked at first use; refused means absent).
+enum class Bf16Kernel : uint8_t { kAmx, kAvx512Bf16, kEmulated };
+std::vector<Bf16Kernel> available_bf16_kernels();  // best first; always ends with kEmulated
+const char* bf16_kernel_name(Bf16Kernel k);        // "AMX", "AVX512-BF16", "emulated"
+// The one kBF16 uses: the best available unless set (tests and benchmarks try each);
+// setting one that is not available throws strata::Error.
+Bf16Kernel bf16_kernel();
+void set_bf16_kernel(Bf16Kernel k);
+
 namespace reference {
-void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate = false);
+void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate = false);
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
                int M, int N, int K, bool accumulate = false);
 void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,

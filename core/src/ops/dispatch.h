@@ -9,11 +9,20 @@
 #pragma once
 #include <cstdint>
 
+#include "strata/ops.h"
+
 namespace strata::ops {
+
+// ops::matmul in float whatever compute() says (matmul.cpp); the BF16 path's fallback.
+void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate);
 
 // Below this many multiply-adds a parallel region costs more than it saves (the kernels'
 // threshold, and the backward pass's for its own loops). WebAssembly builds have no OpenMP,
 // so a variable that only feeds an `if` clause is marked [[maybe_unused]].
 inline constexpr int64_t kParallelWork = 1 << 15;
+
+// Columns of one packed panel of b in the broadcast matmul kernel (matmul.cpp): whole
+// vector tiles on every target.
+inline constexpr int kPanel = 64;
 
 }  // namespace strata::ops

@@ -1,7 +1,9 @@
 // The matrix products of ops.h: two SIMD micro-kernels (a dot-product tile for y = x·wᵀ
 // with few rows; a broadcast tile for c = a·b with any strides for a, which also serves
-// y = x·wᵀ from kPackRows rows on) and, at the bottom, the packing of b into contiguous
-// column panels, the blocking over OpenMP threads and the choice between the kernels.
+// y = x·wᵀ from kPackRows rows on), the packing of b into contiguous column panels and,
+// at the bottom, the blocking over OpenMP threads and the choice between the kernels.
+// Weights come in their stored type (ops.h: WeightRef): the dot-product tile widens them
+// as it loads, the packing as it copies; the FMA loops are the same for every type.
 // Dispatch: dispatch.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/matmul.cpp"
@@ -11,6 +13,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "ops/dispatch.h"
 #include "ops/simd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -23,8 +26,8 @@ namespace HWY_NAMESPACE {
 // each loaded vector feeds several FMAs; up to 4×4 = 16 accumulators + 8 operands fit the
 // 16 (AVX2) or 32 (AVX-512) vector registers.
 
-template <int kR, int kC>
-HWY_INLINE void MatmulTile(const float* HWY_RESTRICT x, const float* HWY_RESTRICT w,
+template <int kR, int kC, class TW>
+HWY_INLINE void MatmulTile(const float* HWY_RESTRICT x, const TW* HWY_RESTRICT w,
                            float* HWY_RESTRICT y, int K, int ldy, bool accumulate) {
   const D d;
   const int lanes = int(hn::Lanes(d));
@@ -36,21 +39,21 @@ HWY_INLINE void MatmulTile(const float* HWY_RESTRICT x, const float* HWY_RESTRIC
     V xv[kR];
     for (int r = 0; r < kR; ++r) xv[r] = hn::LoadU(d, x + size_t(r) * K + k);
     for (int c = 0; c < kC; ++c) {
-      const V wv = hn::LoadU(d, w + size_t(c) * K + k);
+      const V wv = LoadWidened(d, w + size_t(c) * K + k);
       for (int r = 0; r < kR; ++r) acc[r][c] = hn::MulAdd(xv[r], wv, acc[r][c]);
     }
   }
   for (int r = 0; r < kR; ++r)
     for (int c = 0; c < kC; ++c) {
       float sum = hn::GetLane(hn::SumOfLanes(d, acc[r][c]));
-      for (int kk = k; kk < K; ++kk) sum += x[size_t(r) * K + kk] * w[size_t(c) * K + kk];
+      for (int kk = k; kk < K; ++kk) sum += x[size_t(r) * K + kk] * ToFloat(w[size_t(c) * K + kk]);
       float& out = y[size_t(r) * ldy + c];
       out = accumulate ? out + sum : sum;
     }
 }
 
-template <int kR>
-HWY_INLINE void MatmulTileRows(int cols, const float* x, const float* w, float* y, int K, int ldy,
+template <int kR, class TW>
+HWY_INLINE void MatmulTileRows(int cols, const float* x, const TW* w, float* y, int K, int ldy,
                                bool accumulate) {
   switch (cols) {
     case 4: return MatmulTile<kR, 4>(x, w, y, K, ldy, accumulate);
@@ -62,14 +65,15 @@ HWY_INLINE void MatmulTileRows(int cols, const float* x, const float* w, float* 
 
 // The block y[m0:m1, n0:n1]. Rows of w are the outer loop so a block of w stays in cache
 // while every row of x passes it.
-HWY_NOINLINE void MatmulBlock(float* y, const float* x, const float* w, int m0, int m1, int n0,
-                              int n1, int N, int K, bool accumulate) {
+template <class TW>
+HWY_INLINE void MatmulBlockOf(float* y, const float* x, const TW* w, int m0, int m1, int n0, int n1, int N,
+                              int K, bool accumulate) {
   for (int j = n0; j < n1; j += 4) {
     const int cols = std::min(4, n1 - j);
     for (int i = m0; i < m1; i += 4) {
       const int rows = std::min(4, m1 - i);
       const float* xi = x + size_t(i) * K;
-      const float* wj = w + size_t(j) * K;
+      const TW* wj = w + size_t(j) * K;
       float* yij = y + size_t(i) * N + j;
       switch (rows) {
         case 4: MatmulTileRows<4>(cols, xi, wj, yij, K, N, accumulate); break;
@@ -78,6 +82,16 @@ HWY_NOINLINE void MatmulBlock(float* y, const float* x, const float* w, int m0, 
         default: MatmulTileRows<1>(cols, xi, wj, yij, K, N, accumulate); break;
       }
     }
+  }
+}
+
+// The stored type picks the instantiation; only the loads of w differ between them.
+HWY_NOINLINE void MatmulBlock(float* y, const float* x, const void* w, DType t, int m0, int m1, int n0,
+                              int n1, int N, int K, bool accumulate) {
+  switch (t) {
+    case DType::kF32: return MatmulBlockOf(y, x, static_cast<const float*>(w), m0, m1, n0, n1, N, K, accumulate);
+    case DType::kF16: return MatmulBlockOf(y, x, static_cast<const F16*>(w), m0, m1, n0, n1, N, K, accumulate);
+    case DType::kBF16: return MatmulBlockOf(y, x, static_cast<const BF16*>(w), m0, m1, n0, n1, N, K, accumulate);
   }
 }
 
@@ -187,6 +201,40 @@ HWY_NOINLINE void MatmulNNBlock(float* c, int ldc, const float* a, size_t rs, si
   MatmulNNBlockIn(c, ldc, a, AStrided{rs, cs}, b, ldb, m0, m1, cols, K, accumulate);
 }
 
+// ---------------------------------------------------------------------------------------
+// Packing: one column panel of b, `cols` ≤ kPanel columns from column n0, K×kPanel
+// row-major and contiguous, widened to float on the way. b is src as given, (K, ld) with
+// ld ≥ n0 + cols, or (transposed) the weights of y = x·wᵀ, w = src (N, ld = K): then
+// b(p, j) = w(j, p). The transposition goes by 16×16 squares, each row of w widened with
+// vector loads first, so reads and writes both stay within a few cache lines and pages.
+// kPanel: dispatch.h.
+
+template <class TW>
+HWY_INLINE void PackPanelOf(const TW* src, size_t ld, bool transposed, int K, int n0, int cols, float* panel) {
+  if (!transposed) {
+    for (int p = 0; p < K; ++p) WidenRow(src + size_t(p) * ld + n0, cols, panel + size_t(p) * kPanel);
+    return;
+  }
+  constexpr int kSquare = 16;
+  alignas(64) float square[kSquare][kSquare];
+  for (int p0 = 0; p0 < K; p0 += kSquare)
+    for (int j0 = 0; j0 < cols; j0 += kSquare) {
+      const int np = std::min(K - p0, kSquare), nj = std::min(cols - j0, kSquare);
+      for (int j = 0; j < nj; ++j) WidenRow(src + size_t(n0 + j0 + j) * ld + p0, np, square[j]);
+      for (int p = 0; p < np; ++p)
+        for (int j = 0; j < nj; ++j) panel[size_t(p0 + p) * kPanel + j0 + j] = square[j][p];
+    }
+}
+
+HWY_NOINLINE void PackPanel(const void* src, DType t, size_t ld, bool transposed, int K, int n0, int cols,
+                            float* panel) {
+  switch (t) {
+    case DType::kF32: return PackPanelOf(static_cast<const float*>(src), ld, transposed, K, n0, cols, panel);
+    case DType::kF16: return PackPanelOf(static_cast<const F16*>(src), ld, transposed, K, n0, cols, panel);
+    case DType::kBF16: return PackPanelOf(static_cast<const BF16*>(src), ld, transposed, K, n0, cols, panel);
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace strata::ops
 HWY_AFTER_NAMESPACE();
@@ -195,6 +243,7 @@ HWY_AFTER_NAMESPACE();
 #include <utility>
 #include <vector>
 
+#include "ops/bf16_kernels.h"
 #include "ops/dispatch.h"
 #include "strata/ops.h"
 
@@ -202,21 +251,26 @@ namespace strata::ops {
 
 HWY_EXPORT(MatmulBlock);
 HWY_EXPORT(MatmulNNBlock);
+HWY_EXPORT(PackPanel);
 
 namespace {
 
 // The broadcast kernel over blocks of kNNBlockM rows × kNNBlockN columns; panel(bn)
 // returns block bn's b (at its first column) and that b's row stride.
-constexpr int kNNBlockM = 48, kNNBlockN = 64;  // 8 row tiles; 64 columns = whole tiles on every target
+constexpr int kNNBlockM = 48, kNNBlockN = kPanel;  // 8 row tiles; 64 columns = whole tiles on every target
 
 template <class Panel>
 void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel panel, int M, int N, int K,
                       bool accumulate) {
   const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
+  // Column panels outermost: the static schedule then gives each thread whole panels, all
+  // rows of each (the panels pack_panels' same schedule packed on that thread, still in its
+  // cache), and equal work whenever the panels divide evenly. Rows outermost gave one
+  // thread 144 of M = 256 rows and the other 112 (blocks of 48), and at M = 64 48 and 16.
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
-  for (int bm = 0; bm < blocks_m; ++bm)
-    for (int bn = 0; bn < blocks_n; ++bn) {
+  for (int bn = 0; bn < blocks_n; ++bn)
+    for (int bm = 0; bm < blocks_m; ++bm) {
       const auto [b, ldb] = panel(bn);
       const int n0 = bn * kNNBlockN;
       HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, N, a, rs, cs, b, ldb, bm * kNNBlockM,
@@ -228,32 +282,23 @@ void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel pane
 // Below this many rows, repacking b costs more than the kernel gains from it.
 constexpr int kPackRows = 32;
 
-// b(p, j) = src[p·sp + j·sj] (p < K, j < N) copied into column panels of kNNBlockN: panel
-// bn is K×64, row-major and contiguous. The kernel streams a 16 KB slice of one panel per
-// tile; read straight from a matrix whose rows are N or K floats apart, such slices map
-// onto a few L1 sets at the model's sizes and evict each other. Copied in 16×16 squares,
-// so reads and writes both stay within a few cache lines and pages.
-const float* pack_panels(const float* src, size_t sp, size_t sj, int K, int N, [[maybe_unused]] bool parallel) {
+// b (K, N) copied into column panels of kNNBlockN: panel bn is K×64, row-major and
+// contiguous (PackPanel above). The kernel streams a 16 KB slice of one panel per tile;
+// read straight from a matrix whose rows are N or K floats apart, such slices map onto a
+// few L1 sets at the model's sizes and evict each other. b is src (K, N) as given, or
+// (transposed) src = w (N, K) of y = x·wᵀ, in its stored type.
+const float* pack_panels(const void* src, DType t, bool transposed, int K, int N, [[maybe_unused]] bool parallel) {
   thread_local std::vector<float> packed;  // reused across calls
   const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   const size_t panel_size = size_t(K) * kNNBlockN;
   if (packed.size() < panel_size * blocks_n) packed.resize(panel_size * blocks_n);
   float* dst = packed.data();
-  constexpr int kSquare = 16;
+  const size_t ld = transposed ? size_t(K) : size_t(N);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int bn = 0; bn < blocks_n; ++bn) {
-    const int n0 = bn * kNNBlockN, cols = std::min(kNNBlockN, N - n0);
-    float* panel = dst + size_t(bn) * panel_size;
-    for (int p0 = 0; p0 < K; p0 += kSquare)
-      for (int j0 = 0; j0 < cols; j0 += kSquare) {
-        const int p1 = std::min(K, p0 + kSquare), j1 = std::min(cols, j0 + kSquare);
-        if (sj == 1)
-          for (int p = p0; p < p1; ++p)
-            for (int j = j0; j < j1; ++j) panel[size_t(p) * kNNBlockN + j] = src[size_t(p) * sp + size_t(n0 + j)];
-        else
-          for (int j = j0; j < j1; ++j)
-            for (int p = p0; p < p1; ++p) panel[size_t(p) * kNNBlockN + j] = src[size_t(p) * sp + size_t(n0 + j) * sj];
-      }
+    const int n0 = bn * kNNBlockN;
+    HWY_DYNAMIC_DISPATCH(PackPanel)(src, t, ld, transposed, K, n0, std::min(kNNBlockN, N - n0),
+                                    dst + size_t(bn) * panel_size);
   }
   return dst;
 }
@@ -273,10 +318,10 @@ void matmul_nn_packed(float* c, const float* a, size_t rs, size_t cs, const floa
 // which has no horizontal sums, once wᵀ is packed (N·K copies against M·N·K
 // multiply-adds). Fewer rows (decoding, short contexts) keep the dot-product kernel,
 // which reads w as it is.
-void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate) {
+void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
   const int64_t work = int64_t(M) * N * K;
   if (M >= kPackRows) {
-    const float* wt = pack_panels(w, /*sp=*/1, /*sj=*/size_t(K), K, N, work > kParallelWork);
+    const float* wt = pack_panels(w.data, w.dtype, /*transposed=*/true, K, N, work > kParallelWork);
     return matmul_nn_packed(y, x, size_t(K), 1, wt, M, N, K, accumulate);
   }
   constexpr int kBlockM = 64, kBlockN = 64;
@@ -284,16 +329,21 @@ void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool 
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
   for (int bm = 0; bm < blocks_m; ++bm)
     for (int bn = 0; bn < blocks_n; ++bn)
-      HWY_DYNAMIC_DISPATCH(MatmulBlock)(y, x, w, bm * kBlockM, std::min(M, (bm + 1) * kBlockM),
+      HWY_DYNAMIC_DISPATCH(MatmulBlock)(y, x, w.data, w.dtype, bm * kBlockM, std::min(M, (bm + 1) * kBlockM),
                                         bn * kBlockN, std::min(N, (bn + 1) * kBlockN), N, K,
                                         accumulate);
+}
+
+void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
+  if (compute() == Compute::kBF16) return bf16::matmul(y, x, w, M, N, K, accumulate);
+  matmul_f32(y, x, w, M, N, K, accumulate);
 }
 
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
                int M, int N, int K, bool accumulate) {
   const int64_t work = int64_t(M) * N * K;
   if (M >= kPackRows) {
-    const float* panels = pack_panels(b, /*sp=*/size_t(N), /*sj=*/1, K, N, work > kParallelWork);
+    const float* panels = pack_panels(b, DType::kF32, /*transposed=*/false, K, N, work > kParallelWork);
     return matmul_nn_packed(c, a, a_row_stride, a_col_stride, panels, M, N, K, accumulate);
   }
   matmul_nn_blocks(c, a, a_row_stride, a_col_stride,

@@ -9,7 +9,9 @@
 
 namespace strata::ops::reference {
 
-void matmul(float* y, const float* x, const float* w, int M, int N, int K, bool accumulate) {
+void matmul(float* y, const float* x, WeightRef wr, int M, int N, int K, bool accumulate) {
+  std::vector<float> w(size_t(N) * K);  // the stored type widened by dtype.h's scalar code
+  widen_to_f32(wr.data, wr.dtype, w.size(), w.data());
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < N; ++j) {
       double sum = accumulate ? y[size_t(i) * N + j] : 0.0;
