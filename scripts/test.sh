@@ -18,8 +18,9 @@ export STRATA_REQUIRE_TORCH=1
 echo "== sanitizers: build/asan"
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTRATA_SANITIZE=ON -DSTRATA_BUILD_NATIVE=OFF >/dev/null
 cmake --build build/asan -j$jobs
-# Reference checks spawn Python (uninstrumented); they run in the native suite below.
-ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/asan -j$jobs -E 'Torch|Reference'
+# The PyTorch and tokenizer reference checks spawn Python and node (uninstrumented); they
+# run in the native suite below. The kernels' scalar-reference checks run here too.
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/asan -j$jobs -E 'Torch|TokenizerReference'
 
 echo "== fuzz targets, a bounded run each: build/fuzz"
 CC=clang-14 CXX=clang++-14 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_FUZZ=ON \
