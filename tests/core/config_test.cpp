@@ -38,11 +38,23 @@ void expect_same(const ModelConfig& a, const ModelConfig& b) {
   EXPECT_EQ(a.head_dim, b.head_dim);
   EXPECT_EQ(a.rms_norm_eps, b.rms_norm_eps);
   EXPECT_EQ(a.rope_theta, b.rope_theta);
-  EXPECT_EQ(a.hidden_act, b.hidden_act);
+  EXPECT_EQ(a.mlp, b.mlp);
   EXPECT_EQ(a.tie_word_embeddings, b.tie_word_embeddings);
   EXPECT_EQ(a.max_position_embeddings, b.max_position_embeddings);
   EXPECT_EQ(a.scale_embeddings, b.scale_embeddings);
-  EXPECT_EQ(a.norm_weight_plus_one, b.norm_weight_plus_one);
+  EXPECT_EQ(a.norm, b.norm);
+  EXPECT_EQ(a.position, b.position);
+  EXPECT_EQ(a.rope.scaling, b.rope.scaling);
+  EXPECT_EQ(a.rope.factor, b.rope.factor);
+  EXPECT_EQ(a.mlp_bias, b.mlp_bias);
+  EXPECT_EQ(a.attention.qkv_bias, b.attention.qkv_bias);
+  EXPECT_EQ(a.attention.o_bias, b.attention.o_bias);
+  EXPECT_EQ(a.attention.sliding, b.attention.sliding);
+  EXPECT_EQ(a.attention.sliding_window, b.attention.sliding_window);
+  EXPECT_EQ(a.attention.logit_softcap, b.attention.logit_softcap);
+  EXPECT_EQ(a.attention.query_pre_attn_scalar, b.attention.query_pre_attn_scalar);
+  EXPECT_EQ(a.post_norms, b.post_norms);
+  EXPECT_EQ(a.final_logit_softcap, b.final_logit_softcap);
 }
 
 // The keys every config.json must have; everything else has a default.
@@ -60,8 +72,8 @@ TEST(ConfigTest, ValidateRefusesEachImpossibleConfigWithItsMessage) {
     const char* message;
   };
   const Case cases[] = {
-      {"model_type", [](ModelConfig& c) { c.model_type = "gpt2"; },
-       "model_type must be \"llama\" or \"gemma\", got \"gpt2\""},
+      {"model_type", [](ModelConfig& c) { c.model_type = "falcon"; },
+       "unsupported model_type \"falcon\" (supported: llama, mistral, qwen2, gemma, gemma2, gpt2)"},
       {"vocab", [](ModelConfig& c) { c.vocab_size = 0; }, "vocab_size must be in [1, 16777216], got 0"},
       {"hidden", [](ModelConfig& c) { c.hidden_size = -1; }, "hidden_size must be in [1, 65536], got -1"},
       {"ffn", [](ModelConfig& c) { c.intermediate_size = 0; }, "intermediate_size must be in [1, 1048576], got 0"},
@@ -129,11 +141,11 @@ TEST(ConfigTest, LlamaDefaultsForKeysLeftOut) {
     EXPECT_EQ(c.head_dim, 16);            // = hidden_size / num_attention_heads
     EXPECT_EQ(c.rms_norm_eps, 1e-5f);
     EXPECT_EQ(c.rope_theta, 10000.0f);
-    EXPECT_EQ(c.hidden_act, Activation::kSiLU);
+    EXPECT_EQ(c.mlp, Mlp::kSiLUGated);
     EXPECT_FALSE(c.tie_word_embeddings);
     EXPECT_EQ(c.max_position_embeddings, 256);
     EXPECT_FALSE(c.scale_embeddings);
-    EXPECT_FALSE(c.norm_weight_plus_one);
+    EXPECT_EQ(c.norm, NormKind::kRMSNorm);
   }
 }
 
@@ -142,27 +154,27 @@ TEST(ConfigTest, GemmaDefaultsForKeysLeftOut) {
   EXPECT_EQ(c.num_key_value_heads, 4);
   EXPECT_EQ(c.head_dim, 16);
   EXPECT_EQ(c.rms_norm_eps, 1e-6f);
-  EXPECT_EQ(c.hidden_act, Activation::kGeluTanh);
+  EXPECT_EQ(c.mlp, Mlp::kGeluTanhGated);
   EXPECT_TRUE(c.tie_word_embeddings);
   EXPECT_TRUE(c.scale_embeddings);
-  EXPECT_TRUE(c.norm_weight_plus_one);
+  EXPECT_EQ(c.norm, NormKind::kRMSNormPlusOne);
 }
 
 TEST(ConfigTest, HuggingFaceKeyVariants) {
   nlohmann::json j = required_keys("gemma");
   j["hidden_act"] = "silu";
   j["hidden_activation"] = "gelu_pytorch_tanh";  // Gemma's own key wins
-  EXPECT_EQ(config_from_json(j).hidden_act, Activation::kGeluTanh);
+  EXPECT_EQ(config_from_json(j).mlp, Mlp::kGeluTanhGated);
   j = required_keys("llama");
   j["hidden_activation"] = "gelu_pytorch_tanh";  // not a Llama key: ignored
-  EXPECT_EQ(config_from_json(j).hidden_act, Activation::kSiLU);
+  EXPECT_EQ(config_from_json(j).mlp, Mlp::kSiLUGated);
   for (const char* act : {"silu", "swish"}) {
     j["hidden_act"] = act;
-    EXPECT_EQ(config_from_json(j).hidden_act, Activation::kSiLU) << act;
+    EXPECT_EQ(config_from_json(j).mlp, Mlp::kSiLUGated) << act;
   }
   for (const char* act : {"gelu_pytorch_tanh", "gelu_tanh", "gelu"}) {
     j["hidden_act"] = act;
-    EXPECT_EQ(config_from_json(j).hidden_act, Activation::kGeluTanh) << act;
+    EXPECT_EQ(config_from_json(j).mlp, Mlp::kGeluTanhGated) << act;
   }
   j = required_keys("llama");
   j["head_dim"] = nullptr;  // written by some exporters: derived as when absent
@@ -189,9 +201,9 @@ TEST(ConfigTest, FromJsonRefusals) {
   j["hidden_act"] = "relu";
   EXPECT_EQ(error_of([&] { config_from_json(j); }),
             "config.json: unsupported hidden_act \"relu\" (silu or gelu_pytorch_tanh)");
-  j = required_keys("mistral");
+  j = required_keys("falcon");
   EXPECT_EQ(error_of([&] { config_from_json(j); }),
-            "invalid model config: model_type must be \"llama\" or \"gemma\", got \"mistral\"");
+            "config.json: unsupported model_type \"falcon\" (supported: llama, mistral, qwen2, gemma, gemma2, gpt2)");
 }
 
 // Counted by hand for d 32, 4 heads of 8 with 2 kv heads (q 32, kv 16), MLP 64, vocab 48,
