@@ -230,6 +230,19 @@ ModelConfig config_from_json(const nlohmann::json& j) {
     c.final_logit_softcap = float(optional_number(j, "final_logit_softcapping", 30.0, 1e9));
     c.post_norms = true;
   }
+  // Newer exports spell the per-layer pattern out; strata runs the family's own pattern,
+  // so a list that disagrees with it is refused rather than silently overridden.
+  if (const auto it = j.find("layer_types"); it != j.end() && !it->is_null()) {
+    if (!it->is_array() || it->size() != size_t(c.num_hidden_layers))
+      throw Error("config.json: layer_types must be an array of num_hidden_layers strings");
+    for (int l = 0; l < c.num_hidden_layers; ++l) {
+      const nlohmann::json& t = (*it)[size_t(l)];
+      const bool sliding = t == "sliding_attention";
+      if ((!sliding && t != "full_attention") || sliding != a.sliding_at(l))
+        throw Error("config.json: layer_types[" + std::to_string(l) + "] is " + t.dump() + ", which differs from " +
+                    type + "'s own pattern (not supported)");
+    }
+  }
   c.validate();
   return c;
 }

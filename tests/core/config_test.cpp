@@ -258,5 +258,55 @@ TEST(ConfigTest, FindingsOfTheFuzzer) {
   EXPECT_THROW(c.validate(), Error);
 }
 
+
+// Each family's own keys and defaults, and the options they turn on.
+TEST(ConfigTest, HuggingFaceFamilies) {
+  nlohmann::json j = required_keys("gemma2");
+  j["num_hidden_layers"] = 3;
+  ModelConfig c = config_from_json(j);
+  EXPECT_EQ(c.attention.sliding, SlidingLayers::kEven);
+  EXPECT_EQ(c.attention.sliding_window, 4096);
+  EXPECT_EQ(c.attention.logit_softcap, 50.0f);
+  EXPECT_EQ(c.final_logit_softcap, 30.0f);
+  EXPECT_EQ(c.attention.query_pre_attn_scalar, 256.0f);
+  EXPECT_TRUE(c.post_norms);
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention"};
+  EXPECT_NO_THROW(config_from_json(j));
+  j["layer_types"] = {"full_attention", "full_attention", "sliding_attention"};
+  EXPECT_EQ(error_of([&] { config_from_json(j); }),
+            "config.json: layer_types[0] is \"full_attention\", which differs from gemma2's own pattern (not supported)");
+  j.erase("layer_types");
+  j["final_logit_softcapping"] = nullptr;  // an explicit null switches a default off
+  EXPECT_EQ(config_from_json(j).final_logit_softcap, 0.0f);
+
+  j = required_keys("qwen2");
+  j["sliding_window"] = 32;
+  EXPECT_EQ(config_from_json(j).attention.sliding, SlidingLayers::kNone);  // use_sliding_window absent
+  EXPECT_TRUE(config_from_json(j).attention.qkv_bias);
+  EXPECT_FALSE(config_from_json(j).attention.o_bias);
+  j["use_sliding_window"] = true;
+  j["max_window_layers"] = 1;
+  EXPECT_EQ(config_from_json(j).attention.sliding, SlidingLayers::kFrom);
+
+  j = required_keys("llama");
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  EXPECT_EQ(error_of([&] { config_from_json(j); }),
+            "config.json: unsupported rope_scaling type \"yarn\" (supported: default, linear, llama3)");
+  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}};
+  EXPECT_EQ(config_from_json(j).rope.scaling, RopeScaling::kLlama3);
+  EXPECT_EQ(config_from_json(j).rope.original_max_position_embeddings, 8192);
+
+  const ModelConfig g = config_from_json({{"model_type", "gpt2"}, {"vocab_size", 100}, {"n_embd", 64}, {"n_layer", 2},
+                                          {"n_head", 4}, {"n_positions", 128}});
+  EXPECT_EQ(g.norm, NormKind::kLayerNorm);
+  EXPECT_EQ(g.position, PositionEncoding::kLearned);
+  EXPECT_EQ(g.mlp, Mlp::kGeluNew);
+  EXPECT_EQ(g.intermediate_size, 256);  // n_inner absent: 4 * n_embd
+  EXPECT_EQ(g.head_dim, 16);
+  EXPECT_EQ(g.max_position_embeddings, 128);
+  // Every family round-trips through its own keys.
+  for (const ModelConfig& m : {c, g, config_from_json(j)}) expect_same(m, config_from_json(config_to_json(m)));
+}
+
 }  // namespace
 }  // namespace strata
