@@ -73,6 +73,10 @@ struct Weights {
   explicit Weights(const ModelConfig& c);
   Weights(const Weights& other);
   Weights& operator=(const Weights& other);
+  // Moves keep the buffer (and so the views into it): returning a multi-gigabyte model from
+  // load_weights must not copy it (the copy doubled a 2.5B model's peak memory to 20 GB).
+  Weights(Weights&& other) noexcept = default;
+  Weights& operator=(Weights&& other) noexcept = default;
   const TensorInfo* find(const std::string& name) const;
   // Normal(0, std) matrices (scaled down for residual outputs), norms at their neutral
   // value, biases zero.
