@@ -10,7 +10,7 @@
 
 namespace strata {
 
-EvalResult evaluate(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+EvalResult evaluate(Transformer& model, const Tokenizer* tokenizer, std::span<const int32_t> tokens,
                     int context, std::function<void(int64_t, int64_t)> progress) {
   const int64_t n = int64_t(tokens.size());
   if (n < 2) throw Error("evaluate: the text has fewer than two tokens; nothing to score");
@@ -52,12 +52,12 @@ EvalResult evaluate(Transformer& model, const Tokenizer& tokenizer, std::span<co
     for (int32_t t : targets)
       if (t >= 0) {
         ++r.tokens_scored;
-        r.bytes_scored += int64_t(tokenizer.decode(std::span<const int32_t>(&t, 1)).size());
+        if (tokenizer) r.bytes_scored += int64_t(tokenizer->decode(std::span<const int32_t>(&t, 1)).size());
       }
     if (progress) progress(r.tokens_scored, to_score);
   }
   if (r.tokens_scored != to_score) throw Error("evaluate: internal error, scored tokens != n-1");
-  if (r.bytes_scored == 0) throw Error("evaluate: the scored tokens decode to zero bytes");
+  if (tokenizer && r.bytes_scored == 0) throw Error("evaluate: the scored tokens decode to zero bytes");
   return r;
 }
 

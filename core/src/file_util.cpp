@@ -1,4 +1,4 @@
-// Whole-file reads and atomic writes.
+// Whole-file reads and maps, and atomic writes.
 #include "strata/file_util.h"
 
 #include <cerrno>
@@ -11,6 +11,8 @@
 
 #if !defined(_WIN32)
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #endif
 
@@ -28,6 +30,42 @@ std::string read_file(const std::string& path) {
   in.seekg(0);
   if (!in.read(bytes.data(), size)) throw Error(path + ": read error");
   return bytes;
+}
+
+FileBytes map_file(const std::string& path) {
+#ifndef __EMSCRIPTEN__
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, expected a file");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size < 0) {
+    ::close(fd);
+    throw Error(path + ": cannot determine the file size");
+  }
+  FileBytes f;
+  f.size = size_t(st.st_size);
+  if (f.size == 0) {  // mmap refuses length 0
+    ::close(fd);
+    f.keep = std::make_shared<int>(0);
+    return f;
+  }
+  void* p = ::mmap(nullptr, f.size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const int err = errno;
+  ::close(fd);  // the mapping keeps the file open
+  if (p == MAP_FAILED) throw Error(path + ": cannot map (" + std::strerror(err) + ")");
+  const size_t size = f.size;
+  f.keep = std::shared_ptr<const void>(p, [size](const void* q) { ::munmap(const_cast<void*>(q), size); });
+  f.data = static_cast<const unsigned char*>(p);
+  return f;
+#else
+  auto bytes = std::make_shared<const std::string>(read_file(path));
+  FileBytes f;
+  f.data = reinterpret_cast<const unsigned char*>(bytes->data());
+  f.size = bytes->size();
+  f.keep = std::move(bytes);
+  return f;
+#endif
 }
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {

@@ -45,7 +45,8 @@ IterativeInference::IterativeInference(Transformer& model, std::span<const int32
   if (target < 0 || target >= int64_t(tokens_.size()))
     throw Error("iterative inference: target position " + std::to_string(target) + " outside the text (" +
                 std::to_string(tokens_.size()) + " tokens)");
-  validate_budget(*schedule_, budget, model.config().max_position_embeddings, target);
+  validate_budget(*schedule_, budget, model.config().max_position_embeddings, target,
+                  model.config().position == PositionEncoding::kRoPE);
   if (options_.with_empty && (options_.bos_id < 0 || options_.bos_id >= model.config().vocab_size))
     throw Error("iterative inference: the empty-context iteration needs a BOS token in the vocabulary");
   target_token_ = tokens_[size_t(target)];

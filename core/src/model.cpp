@@ -1,4 +1,6 @@
 // The decoder's forward pass, one layer at a time, over buffers that persist across calls.
+// One pass serves every family: the config's enums pick the norm, position encoding, MLP and
+// attention options, in the order of operations of Hugging Face's modelling code.
 #include "strata/model.h"
 
 #include <algorithm>
@@ -6,6 +8,7 @@
 #include <string>
 
 #include "strata/error.h"
+#include "strata/arch_ops.h"
 #include "strata/ops.h"
 
 namespace strata {
@@ -35,6 +38,13 @@ void dropout_residual(float* out, const float* x, const float* branch, uint8_t* 
     keep[i] = uint8_t(dropout_keeps(dropout, layer, which, i));
     out[i] = x[i] + (keep[i] ? branch[i] * scale : 0.0f);
   }
+}
+
+// A value as the model's dtype would hold it (F16 and BF16 round to nearest even).
+float round_to_dtype(float v, DType t) {
+  if (t == DType::kBF16) return bf16_to_f32(f32_to_bf16(v));
+  if (t == DType::kF16) return f16_to_f32(f32_to_f16(v));
+  return v;
 }
 
 }  // namespace
@@ -70,6 +80,9 @@ std::span<const float> Transformer::forward_for_training(std::span<const int32_t
                                                          std::span<const int32_t> positions, int B,
                                                          int T, const Dropout& dropout) {
   if (!(dropout.p >= 0.0f && dropout.p < 1.0f)) throw Error("forward: dropout probability must be in [0, 1)");
+  // The backward pass (train/backward.cpp) covers the Llama/Gemma decoder only.
+  if (!config().trainable())
+    throw Error("training a " + config().model_type + " model with these options is not supported");
   run(tokens, positions, B, T, {}, /*keep_all_layers=*/true, dropout);
   return std::span<const float>(acts_.logits).first(size_t(B) * T * size_t(config().vocab_size));
 }
@@ -122,13 +135,22 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
   ensure(a.final_inv_rms, N);
   ensure(mlp_scratch_, N * d);
 
-  // Embedding (Gemma multiplies by sqrt(d), rounded to float as Hugging Face does).
+  // Embedding: Gemma multiplies by sqrt(d) rounded to the model's dtype (as Hugging Face's
+  // normalizer tensor is); GPT-2 adds the learned embedding of each position.
   float* x = a.residual.data();
-  const float embed_scale = c.scale_embeddings ? std::sqrt(float(d)) : 1.0f;
+  const float embed_scale = c.scale_embeddings ? round_to_dtype(std::sqrt(float(d)), c.torch_dtype) : 1.0f;
   for (size_t i = 0; i < N; ++i) {
     const float* e = w.embed + size_t(tokens[i]) * d;
     for (int j = 0; j < d; ++j) x[i * d + j] = e[j] * embed_scale;
+    if (w.pos_embed) {
+      const float* pe = w.pos_embed + size_t(positions[i]) * d;
+      for (int j = 0; j < d; ++j) x[i * d + j] += pe[j];
+    }
   }
+  if (c.rope.scaling != RopeScaling::kNone && rope_inv_freq_.empty()) rope_inv_freq_ = arch::rope_inv_freq(c);
+  // ops::attention is the fast path; the options it lacks go through arch::attention.
+  const float query_scale = c.attention.query_pre_attn_scalar > 0 ? c.attention.query_pre_attn_scalar : float(c.head_dim);
+  const float score_scale = 1.0f / std::sqrt(query_scale);
 
   for (int l = 0; l < L; ++l) {
     const LayerWeights& lw = w.layers[size_t(l)];
@@ -148,42 +170,56 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
     float* act = a.act.data() + s * N * f;
     float* probs = keep_all_layers ? a.probs.data() + s * size_t(B) * H * T * T : nullptr;
 
-    // Attention block: x + o_proj(attention(rope(q), rope(k), v)).
-    ops::rmsnorm(attn_in, x, lw.attn_norm, int(N), d, c.rms_norm_eps, c.norm_weight_plus_one,
-                 a.attn_inv_rms.data() + s * N);
-    ops::matmul(q, attn_in, lw.wq, int(N), qd, d);
-    ops::matmul(k, attn_in, lw.wk, int(N), kvd, d);
-    ops::matmul(v, attn_in, lw.wv, int(N), kvd, d);
-    ops::rope(q, positions.data(), int(N), H, c.head_dim, c.rope_theta);
-    ops::rope(k, positions.data(), int(N), c.num_key_value_heads, c.head_dim, c.rope_theta);
-    ops::attention(attn_out, q, k, v, B, T, H, c.num_key_value_heads, c.head_dim, probs);
-    if (drop) {  // the branch apart, then masked into the stream
+    // Attention block: x + [post_norm](o_proj(attention(rope(q), rope(k), v))).
+    norm(attn_in, x, lw.attn_norm, lw.attn_norm_bias, int(N), a.attn_inv_rms.data() + s * N);
+    linear(q, attn_in, lw.wq, lw.bq, int(N), qd, d);
+    linear(k, attn_in, lw.wk, lw.bk, int(N), kvd, d);
+    linear(v, attn_in, lw.wv, lw.bv, int(N), kvd, d);
+    if (c.position == PositionEncoding::kRoPE) {
+      if (rope_inv_freq_.empty()) {
+        ops::rope(q, positions.data(), int(N), H, c.head_dim, c.rope_theta);
+        ops::rope(k, positions.data(), int(N), c.num_key_value_heads, c.head_dim, c.rope_theta);
+      } else {
+        arch::rope(q, positions.data(), int(N), H, c.head_dim, rope_inv_freq_.data());
+        arch::rope(k, positions.data(), int(N), c.num_key_value_heads, c.head_dim, rope_inv_freq_.data());
+      }
+    }
+    const int window = c.attention.sliding_at(l) ? c.attention.sliding_window : 0;
+    if ((window == 0 || window >= T) && c.attention.logit_softcap == 0 && c.attention.query_pre_attn_scalar == 0)
+      ops::attention(attn_out, q, k, v, B, T, H, c.num_key_value_heads, c.head_dim, probs);
+    else
+      arch::attention(attn_out, q, k, v, B, T, H, c.num_key_value_heads, c.head_dim, score_scale, window,
+                      c.attention.logit_softcap);
+    if (drop) {  // training (no biases, no post-norms): the branch apart, then masked into the stream
       ops::matmul(mlp_scratch_.data(), attn_out, lw.wo, int(N), d, qd);
       dropout_residual(x_mid, x, mlp_scratch_.data(), a.dropout_keep.data() + (s * 2 + 0) * N * d, N * d, dropout, l, 0);
     } else {
       if (x_mid != x) std::copy(x, x + N * d, x_mid);
-      ops::matmul(x_mid, attn_out, lw.wo, int(N), d, qd, /*accumulate=*/true);
+      residual_branch(x_mid, attn_out, lw.wo, lw.bo, lw.post_attn_norm, int(N), qd);
     }
 
-    // MLP block: x_mid + down(act(gate(h)) * up(h)).
-    ops::rmsnorm(mlp_in, x_mid, lw.mlp_norm, int(N), d, c.rms_norm_eps, c.norm_weight_plus_one,
-                 a.mlp_inv_rms.data() + s * N);
-    ops::matmul(gate, mlp_in, lw.w_gate, int(N), f, d);
-    ops::matmul(up, mlp_in, lw.w_up, int(N), f, d);
-    ops::gated_activation(act, gate, up, N * f, c.hidden_act);
+    // MLP block: x_mid + [post_norm](down(act(gate(h)) * up(h))), or down(gelu(up(h))).
+    norm(mlp_in, x_mid, lw.mlp_norm, lw.mlp_norm_bias, int(N), a.mlp_inv_rms.data() + s * N);
+    linear(up, mlp_in, lw.w_up, lw.b_up, int(N), f, d);
+    if (c.gated_mlp()) {
+      linear(gate, mlp_in, lw.w_gate, lw.b_gate, int(N), f, d);
+      ops::gated_activation(act, gate, up, N * f, c.gate_activation());
+    } else {
+      std::copy(up, up + N * f, act);
+      arch::gelu_tanh(act, N * f);
+    }
     if (drop) {
       ops::matmul(mlp_scratch_.data(), act, lw.w_down, int(N), d, f);
       dropout_residual(x_out, x_mid, mlp_scratch_.data(), a.dropout_keep.data() + (s * 2 + 1) * N * d, N * d, dropout, l, 1);
     } else {
       if (x_out != x_mid) std::copy(x_mid, x_mid + N * d, x_out);
-      ops::matmul(x_out, act, lw.w_down, int(N), d, f, /*accumulate=*/true);
+      residual_branch(x_out, act, lw.w_down, lw.b_down, lw.post_mlp_norm, int(N), f);
     }
     x = x_out;
   }
 
   // Final norm and output head, only at the requested rows.
-  ops::rmsnorm(a.final_norm.data(), x, w.final_norm, int(N), d, c.rms_norm_eps,
-               c.norm_weight_plus_one, a.final_inv_rms.data());
+  norm(a.final_norm.data(), x, w.final_norm, w.final_norm_bias, int(N), a.final_inv_rms.data());
   const int R = rows.empty() ? T : int(rows.size());
   ensure(a.logits, size_t(B) * R * c.vocab_size);
   if (rows.empty()) {
@@ -196,6 +232,35 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
                     mlp_scratch_.data() + (size_t(b) * R + r) * d);
     ops::matmul(a.logits.data(), mlp_scratch_.data(), w.lm_head, B * R, c.vocab_size, d);
   }
+  if (c.final_logit_softcap > 0) arch::softcap(a.logits.data(), size_t(B) * R * c.vocab_size, c.final_logit_softcap);
+}
+
+void Transformer::norm(float* y, const float* x, const float* w, const float* b, int rows, float* inv_rms) const {
+  const ModelConfig& c = weights_->config;
+  if (c.norm == NormKind::kLayerNorm)
+    arch::layernorm(y, x, w, b, rows, c.hidden_size, c.rms_norm_eps);
+  else
+    ops::rmsnorm(y, x, w, rows, c.hidden_size, c.rms_norm_eps, c.norm == NormKind::kRMSNormPlusOne, inv_rms);
+}
+
+void Transformer::linear(float* y, const float* x, const float* w, const float* b, int M, int N, int K) {
+  ops::matmul(y, x, w, M, N, K);
+  if (b) arch::add_bias(y, b, M, N);
+}
+
+void Transformer::residual_branch(float* x, const float* h, const float* w, const float* b, const float* post_norm,
+                                  int rows, int K) {
+  const int d = weights_->config.hidden_size;
+  if (!post_norm) {
+    ops::matmul(x, h, w, rows, d, K, /*accumulate=*/true);
+    if (b) arch::add_bias(x, b, rows, d);
+    return;
+  }
+  // Gemma 2 norms the branch's output before adding it: it needs a buffer of its own.
+  ensure(branch_, size_t(rows) * d);
+  linear(branch_.data(), h, w, b, rows, d, K);
+  norm(branch_.data(), branch_.data(), post_norm, nullptr, rows, nullptr);
+  for (size_t i = 0; i < size_t(rows) * d; ++i) x[i] += branch_[i];
 }
 
 }  // namespace strata

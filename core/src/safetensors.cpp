@@ -71,14 +71,14 @@ UintParse json_to_u64(const nlohmann::json& v, uint64_t& out) {
 SafetensorsReader SafetensorsReader::open(const std::string& path) {
   SafetensorsReader r;
   r.path_ = path;
-  r.bytes_ = read_file(path);
-  const std::string& b = r.bytes_;
+  r.bytes_ = map_file(path);
+  const std::string_view b(reinterpret_cast<const char*>(r.bytes_.data), r.bytes_.size);
   auto fail = [&](const std::string& what) -> Error { return Error(path + ": " + what); };
 
   if (b.size() < 8)
     throw fail("truncated: " + std::to_string(b.size()) +
                " bytes, too short for the 8-byte header length of a safetensors file");
-  const auto* base = reinterpret_cast<const unsigned char*>(b.data());
+  const unsigned char* base = r.bytes_.data;
   const uint64_t n = load_u64_le(base);
   if (n > kMaxHeaderBytes)
     throw fail("header length " + std::to_string(n) +
@@ -190,9 +190,9 @@ void SafetensorsReader::read_f32(const TensorEntry& e, std::span<float> out) con
     throw Error(path_ + ": tensor " + e.name + " has " + std::to_string(e.numel) +
                 " elements but the destination holds " + std::to_string(out.size()));
   // Guards against an entry that did not come from this reader.
-  if (e.end < e.begin || e.end > bytes_.size() - data_start_)
+  if (e.end < e.begin || e.end > bytes_.size - data_start_)
     throw Error(path_ + ": tensor " + e.name + " lies outside the data section");
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes_.data()) + data_start_ + e.begin;
+  const unsigned char* p = bytes_.data + data_start_ + e.begin;
   if (e.dtype == "F32" && e.end - e.begin == e.numel * 4) {
     if constexpr (std::endian::native == std::endian::little) {
       if (e.numel) std::memcpy(out.data(), p, e.numel * 4);

@@ -413,7 +413,7 @@ std::unique_ptr<Schedule> make_schedule(std::string_view spec) {
   throw Error("unknown schedule \"" + std::string(spec) + "\"; valid: " + kValidSpecs);
 }
 
-void validate_budget(const Schedule& schedule, int budget, int max_context, int64_t t) {
+void validate_budget(const Schedule& schedule, int budget, int max_context, int64_t t, bool relative_positions) {
   if (budget < 1)
     throw Error(schedule.name() + ": budget L=" + std::to_string(budget) + " must be at least 1");
   if (budget > max_context)
@@ -424,6 +424,12 @@ void validate_budget(const Schedule& schedule, int budget, int max_context, int6
                 std::to_string(std::max<int64_t>(t, 0)) + " tokens before it, fewer than the budget L=" +
                 std::to_string(budget));
   schedule.check_budget(budget);
+  if (!relative_positions)
+    for (const auto& window : schedule.offsets(budget))  // descending offsets: contiguous = n, n-1, ..., 1
+      for (size_t i = 0; i < window.size(); ++i)
+        if (window[i] != int(window.size() - i))
+          throw Error(schedule.name() + ": its windows have gaps, which need relative positions (RoPE), but this "
+                      "model has learned absolute position embeddings; use contiguous windows (sequential, hierarchical)");
 }
 
 }  // namespace strata

@@ -43,7 +43,7 @@ SweepResult run_sweep(Transformer& model, std::span<const int32_t> tokens, const
   for (const auto& spec : o.schedules) schedules.push_back(make_schedule(spec));
   // The budget against each schedule and the model first (t = budget always has enough
   // history), so a bad budget is reported as such rather than as a text too short for it.
-  for (const auto& s : schedules) validate_budget(*s, o.budget, c.max_position_embeddings, o.budget);
+  for (const auto& s : schedules) validate_budget(*s, o.budget, c.max_position_embeddings, o.budget, c.position == PositionEncoding::kRoPE);
   SweepResult result;
   if (o.positions.empty()) {
     result.targets = choose_targets(int64_t(tokens.size()), o.budget, o.targets, o.stride);

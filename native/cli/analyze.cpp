@@ -36,7 +36,7 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_analyze_signal(int) { g_interrupted = true; }
 
 struct AnalyzeArgs {
-  std::string model, text, out, schedules = "sequential,hierarchical", by;
+  std::string model, text, ids, out, schedules = "sequential,hierarchical", by;
   int budget = 256, batch = 64;
   int64_t targets = 100, stride = 0;
   double tolerance = 1e-2;
@@ -95,6 +95,8 @@ void move_into_place(const std::string& tmp, const std::string& out) {
 
 int run_analyze(AnalyzeArgs a) {
   // 1. Everything that needs no file: refuse bad arguments before loading anything.
+  if (a.text.empty() == a.ids.empty()) throw Error("analyze: give --text FILE or --ids FILE");
+  if (!a.ids.empty() && a.by == "word") throw Error("--by word needs --text (words are found in the text)");
   if (a.targets < 1) throw Error("--targets must be at least 1, got " + std::to_string(a.targets));
   if (!(a.tolerance > 0 && a.tolerance < 1)) {
     char got[32];
@@ -117,13 +119,14 @@ int run_analyze(AnalyzeArgs a) {
   }
 
   // 2. Model and text.
-  const auto [weights, tok] = load_model(a.model);
-  const std::string text = read_text(a.text);
-  const std::vector<int32_t> tokens = tok.encode(text);
+  const auto [weights, tok, checkpoint] = load_model(a.model);
+  const std::string text = a.ids.empty() ? read_text(a.text) : std::string();
+  const std::vector<int32_t> tokens = a.ids.empty() ? tok.encode(text) : read_ids(a.ids, weights->config.vocab_size);
+  const std::string& input = a.ids.empty() ? a.text : a.ids;
   const int context = weights->config.max_position_embeddings;
-  for (const auto& s : schedules) validate_budget(*s, a.budget, context, a.budget);
+  for (const auto& s : schedules) validate_budget(*s, a.budget, context, a.budget, weights->config.position == PositionEncoding::kRoPE);
   if (int64_t(tokens.size()) < int64_t(a.budget) + 1)
-    throw Error(a.text + ": " + std::to_string(tokens.size()) + " tokens, too short for budget L=" +
+    throw Error(input + ": " + std::to_string(tokens.size()) + " tokens, too short for budget L=" +
                 std::to_string(a.budget) + ": it needs at least L+1 = " + std::to_string(a.budget + 1) +
                 " (L tokens of context before the first target)");
   if (a.with_empty && tok.bos_id() < 0)
@@ -140,7 +143,7 @@ int run_analyze(AnalyzeArgs a) {
   o.by_word = a.by == "word";
   o.tolerance = a.tolerance;
   o.model_dir = a.model;
-  o.text_path = a.text;
+  o.text_path = input;
   o.text_bytes = int64_t(text.size());
   const AnalysisPlan plan = plan_analysis(o, tok, tokens);
   const int64_t n_targets = plan.targets();
@@ -215,7 +218,9 @@ Subcommand add_analyze(CLI::App& app) {
   auto* cmd = app.add_subcommand("analyze", "Sweep inference schedules over a text and write the analysis report");
   auto a = std::make_shared<AnalyzeArgs>();
   cmd->add_option("--model", a->model, "Model directory")->required();
-  cmd->add_option("--text", a->text, "Text file (targets are positions t >= L)")->required();
+  auto* text = cmd->add_option("--text", a->text, "Text file (targets are positions t >= L)");
+  cmd->add_option("--ids", a->ids, "A JSON array of token ids instead of a text (tokens.csv still shows each token's text)")
+      ->excludes(text);
   cmd->add_option("--budget", a->budget, "Context budget L (a power of 2 for hierarchical and dilated)")->capture_default_str();
   cmd->add_option("--targets", a->targets, "Number of target tokens (words with --by word)")->capture_default_str();
   cmd->add_option("--out", a->out, "Output directory (created; must not exist or be empty, unless --force)")->required();

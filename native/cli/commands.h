@@ -1,14 +1,18 @@
 // The strata subcommands, one file each; main.cpp wires them into one CLI11 app.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace strata::cli {
 
 // Each registers its subcommand and returns it with the code to run when it is chosen.
 // A text file's bytes; an empty file is refused with an error naming it.
 std::string read_text(const std::string& path);
+// A JSON array of token ids, each checked to lie in [0, vocab_size); errors name the file.
+std::vector<int32_t> read_ids(const std::string& path, int vocab_size);
 
 struct Subcommand {
   CLI::App* app;

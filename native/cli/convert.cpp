@@ -18,7 +18,7 @@ Subcommand add_convert(CLI::App& app) {
   cmd->add_option("--out", a->out, "Output model directory")->required();
   cmd->add_option("--dtype", a->dtype, "f32, f16 or bf16")->check(CLI::IsMember({"f32", "f16", "bf16"}))->capture_default_str();
   return {cmd, [a] {
-            const auto [weights, tok] = load_model(a->model);
+            const auto [weights, tok, checkpoint] = load_model(a->model);
             const Weights& w = *weights;
             if (std::filesystem::equivalent(a->model, a->out))
               throw Error("convert: --out must differ from --model");

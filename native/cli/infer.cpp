@@ -25,7 +25,7 @@ Subcommand add_infer(CLI::App& app) {
   cmd->add_option("--top-k", a->top_k, "Predictions to show per iteration")->capture_default_str();
   cmd->add_flag("--json", a->json, "Print JSON");
   return {cmd, [a] {
-            const auto [weights, tok] = load_model(a->model);
+            const auto [weights, tok, checkpoint] = load_model(a->model);
             const std::string text = read_text(a->text);
             const auto tokens = tok.encode(text);
             const int64_t target = a->target >= 0 ? a->target : int64_t(tokens.size()) - 1;

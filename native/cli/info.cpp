@@ -12,17 +12,69 @@
 
 namespace strata::cli {
 
+namespace {
+
+// One line naming each architectural choice of the typed config.
+std::string architecture_summary(const ModelConfig& c) {
+  std::string s = c.model_type + ": ";
+  s += c.norm == NormKind::kLayerNorm ? "LayerNorm" : c.norm == NormKind::kRMSNormPlusOne ? "RMSNorm(1+w)" : "RMSNorm";
+  if (c.position == PositionEncoding::kLearned) {
+    s += ", learned positions";
+  } else {
+    s += ", RoPE";
+    if (c.rope.scaling == RopeScaling::kLinear) s += " (linear x" + std::to_string(c.rope.factor) + ")";
+    if (c.rope.scaling == RopeScaling::kLlama3) s += " (llama3 x" + std::to_string(c.rope.factor) + ")";
+  }
+  s += c.mlp == Mlp::kSiLUGated ? ", SwiGLU" : c.mlp == Mlp::kGeluTanhGated ? ", GeGLU (tanh)" : ", gelu_new MLP";
+  s += ", " + std::to_string(c.num_attention_heads) + " heads / " + std::to_string(c.num_key_value_heads) + " kv of " +
+       std::to_string(c.head_dim);
+  const AttentionConfig& a = c.attention;
+  if (a.qkv_bias) s += ", qkv bias";
+  if (a.o_bias) s += ", o bias";
+  if (c.mlp_bias) s += ", mlp bias";
+  if (a.sliding != SlidingLayers::kNone)
+    s += ", sliding window " + std::to_string(a.sliding_window) +
+         (a.sliding == SlidingLayers::kEven ? " (even layers)" : a.sliding == SlidingLayers::kFrom ? " (from layer " + std::to_string(a.sliding_from_layer) + ")" : "");
+  if (a.logit_softcap > 0) s += ", attention soft-cap";
+  if (c.final_logit_softcap > 0) s += ", logit soft-cap";
+  if (c.post_norms) s += ", post-norms";
+  if (c.scale_embeddings) s += ", embeddings x sqrt(d)";
+  if (c.tie_word_embeddings) s += ", tied head";
+  return s;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+}  // namespace
+
 Subcommand add_info(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "Print a model's config, parameter count and tokenizer size");
+  auto* cmd = app.add_subcommand("info", "Print a model's architecture, config, files, memory and tokenizer size");
   auto dir = std::make_shared<std::string>();
   cmd->add_option("--model", *dir, "Model directory")->required();
   return {cmd, [dir] {
-    const auto [weights, tok] = load_model(*dir);
-    const Weights& w = *weights;
-    std::printf("%s\n", config_to_json(w.config).dump(2).c_str());
-    std::printf("parameters: %lld\n", (long long)w.config.parameter_count());
-    const std::string bos = tok.bos_id() >= 0 ? ", BOS " + tok.token_text(tok.bos_id()) : "";
-    std::printf("tokenizer: %d tokens (%d merges%s)\n", tok.vocab_size(), tok.merge_count(), bos.c_str());
+    // The tokenizer is optional here: a checkpoint's weights can be inspected without it.
+    CheckpointInfo checkpoint;
+    const Weights w = load_weights(*dir, &checkpoint);
+
+    const ModelConfig& c = w.config;
+    std::printf("%s\n", config_to_json(c).dump(2).c_str());
+    std::printf("architecture: %s\n", architecture_summary(c).c_str());
+    std::printf("parameters: %lld\n", (long long)c.parameter_count());
+    std::printf("stored: %s in %zu file%s (%s, %.1f MiB)\n", checkpoint.dtypes.c_str(), checkpoint.files.size(),
+                checkpoint.files.size() == 1 ? "" : "s", join_names(checkpoint.files).c_str(),
+                double(checkpoint.file_bytes) / (1 << 20));
+    // Weights are widened to float32 at load today: 4 bytes per parameter in memory.
+    std::printf("memory: %.1f MiB of float32 weights\n", double(w.data.size()) * sizeof(float) / (1 << 20));
+    if (const auto tok = load_tokenizer(*dir, c, /*required=*/false)) {
+      const std::string bos = tok->bos_id() >= 0 ? ", BOS " + tok->token_text(tok->bos_id()) : "";
+      std::printf("tokenizer: %d tokens (%d merges%s)\n", tok->vocab_size(), tok->merge_count(), bos.c_str());
+    } else {
+      std::printf("tokenizer: none (no tokenizer.json)\n");
+    }
     std::printf("simd target: %s\n", ops::simd_target());
     return 0;
   }};
@@ -47,20 +99,7 @@ Subcommand add_tokenize(CLI::App& app) {
     const std::string input = read_text(a->text);  // an empty text is refused, as everywhere
     std::string output;
     if (a->decode) {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(input);
-      } catch (const nlohmann::json::exception& e) {
-        throw Error(a->text + ": malformed JSON (" + e.what() + ")");
-      }
-      if (!j.is_array()) throw Error(a->text + ": expected a JSON array of token ids");
-      std::vector<int32_t> ids;
-      for (const auto& v : j) {
-        if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= tok.vocab_size())
-          throw Error(a->text + ": " + v.dump() + " is not a token id in [0, " + std::to_string(tok.vocab_size()) + ")");
-        ids.push_back(int32_t(v.get<int64_t>()));
-      }
-      output = tok.decode(ids);
+      output = tok.decode(read_ids(a->text, tok.vocab_size()));
     } else {
       output = nlohmann::json(tok.encode(input, a->add_special)).dump() + "\n";
     }

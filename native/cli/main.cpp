@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "../wait_policy.h"
@@ -17,6 +18,20 @@ std::string read_text(const std::string& path) {
   std::string text = read_file(path);
   if (text.empty()) throw Error(path + ": the text is empty");
   return text;
+}
+
+std::vector<int32_t> read_ids(const std::string& path, int vocab_size) {
+  const nlohmann::json j = nlohmann::json::parse(read_text(path), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) throw Error(path + ": malformed JSON");
+  if (!j.is_array()) throw Error(path + ": expected a JSON array of token ids");
+  std::vector<int32_t> ids;
+  ids.reserve(j.size());
+  for (const auto& v : j) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() >= vocab_size)
+      throw Error(path + ": " + v.dump() + " is not a token id in [0, " + std::to_string(vocab_size) + ")");
+    ids.push_back(int32_t(v.get<int64_t>()));
+  }
+  return ids;
 }
 
 }  // namespace strata::cli

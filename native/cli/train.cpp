@@ -127,7 +127,7 @@ int run_train(TrainArgs a) {
     if (j.contains("model")) a.model = config_from_json(j["model"]);
     if (j.contains("train")) a.opt = train_options_from_json(j["train"]);
   }
-  a.model.hidden_act = a.act == "gelu" ? Activation::kGeluTanh : Activation::kSiLU;
+  a.model.mlp = a.act == "gelu" ? Mlp::kGeluTanhGated : Mlp::kSiLUGated;
   if (a.head_dim > 0) a.model.head_dim = a.head_dim;
   else if (a.config_json.empty()) a.model.head_dim = a.model.hidden_size / std::max(1, a.model.num_attention_heads);
   if (a.resume) a.model = read_config(a.out + "/config.json");

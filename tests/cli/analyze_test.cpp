@@ -22,8 +22,26 @@ std::vector<std::string> analyze(const std::vector<std::string>& changes) {
   return args;
 }
 
+// The same run from token ids ({ids}: the text's tokens) instead of the text.
+std::vector<std::string> analyze_ids(std::vector<std::string> changes) {
+  changes.insert(changes.begin(), {"--ids", "{ids}"});
+  std::vector<std::string> args = analyze(changes);
+  const auto text = std::find(args.begin(), args.end(), "--text");
+  args.erase(text, text + 2);
+  return args;
+}
+
 const CliCase kCases[] = {
     good("analyze_tiny", analyze({}), "report in {out}/report.html", report_files("out")),
+    good("analyze_ids", analyze_ids({}), "report in {out}/report.html", report_files("out")),
+    good("analyze_gpt2_contiguous_windows", analyze_ids({"--model", "{gpt2}"}), "report in {out}/report.html",
+         report_files("out")),
+    bad("analyze_gpt2_refuses_dilated", analyze_ids({"--model", "{gpt2}", "--schedules", "sequential,dilated"}),
+        "dilated: its windows have gaps, which need relative positions (RoPE), but this model has learned absolute "
+        "position embeddings"),
+    bad("analyze_ids_by_word", analyze_ids({"--by", "word"}), "--by word needs --text"),
+    bad("analyze_ids_out_of_vocabulary", analyze_ids({"--ids", "{badids}"}), "{badids}: 300 is not a token id in [0, 256)"),
+    bad("analyze_neither_text_nor_ids", {"analyze", "--model", "{tiny}", "--out", "{out}"}, "give --text FILE or --ids FILE"),
     good("analyze_by_word_three_schedules", analyze({"--by", "word", "--schedules", "sequential,hierarchical,dilated"}),
          "words.csv", report_files("out", /*words=*/true)),
     good("analyze_into_an_empty_dir",

@@ -12,8 +12,13 @@
 #include <map>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "core/fixtures.h"
+#include "strata/config.h"
 #include "strata/file_util.h"
+#include "strata/model_dir.h"
+#include "strata/safetensors.h"
 
 namespace strata::cli_test {
 
@@ -58,12 +63,41 @@ void build_workspace() {
   fs::create_directories(root + "/emptydir");
   fs::create_directories(root + "/nonempty");
   write_file_atomic(root + "/nonempty/keep.txt", "an earlier report\n");
+  // Token ids: kText's bytes (its ids under {tiny}), and a list with one id out of range.
+  std::string ids = "[";
+  for (unsigned char ch : kText) ids += (ids.size() > 1 ? "," : "") + std::to_string(ch);
+  write_file_atomic(root + "/ids.json", ids + "]");
+  write_file_atomic(root + "/badids.json", "[1, 2, 300]");
+  // A GPT-2 with the byte tokenizer, and {tiny} split into two shards without a tokenizer.
+  const ModelConfig gpt2 = config_from_json({{"model_type", "gpt2"}, {"vocab_size", 256}, {"n_embd", 32}, {"n_layer", 2},
+                                             {"n_head", 4}, {"n_positions", 256}});
+  save_model(root + "/gpt2", *fixtures::random_weights(gpt2, 3, 0.02f), Tokenizer());
+  fs::create_directories(root + "/sharded");
+  fs::copy(tiny + "/config.json", root + "/sharded/config.json");
+  const SafetensorsReader reader = SafetensorsReader::open(tiny + "/model.safetensors");
+  std::vector<std::vector<float>> data;
+  std::vector<NamedTensor> parts[2];
+  nlohmann::json index = {{"weight_map", nlohmann::json::object()}};
+  const char* files[2] = {"model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"};
+  for (size_t i = 0; i < reader.tensors().size(); ++i) {
+    const TensorEntry& e = reader.tensors()[i];
+    data.push_back(reader.read_f32(e));
+    const int k = i < reader.tensors().size() / 2 ? 0 : 1;
+    index["weight_map"][e.name] = files[k];
+  }
+  for (size_t i = 0; i < reader.tensors().size(); ++i) {
+    const TensorEntry& e = reader.tensors()[i];
+    parts[i < reader.tensors().size() / 2 ? 0 : 1].push_back({e.name, e.shape, data[i]});
+  }
+  for (int k = 0; k < 2; ++k) write_safetensors(root + "/sharded/" + files[k], parts[k]);
+  write_file_atomic(root + "/sharded/model.safetensors.index.json", index.dump());
 }
 
 namespace {
 
 const std::string kPlaceholders[] = {"default", "tiny",     "truncated", "badconfig", "absent", "text",
-                                     "empty",   "out",      "emptydir",  "nonempty",  "ws"};
+                                     "empty",   "out",      "emptydir",  "nonempty",  "ws",     "ids",
+                                     "badids",  "gpt2",     "sharded"};
 
 std::string substitute(std::string arg) {
   for (size_t open = arg.find('{'); open != std::string::npos; open = arg.find('{', open)) {
@@ -116,6 +150,7 @@ std::string workspace_path(const std::string& name) {
   if (name == "default") return (fs::path(STRATA_SOURCE_DIR) / "assets" / "model").string();
   if (name == "ws") return workspace().root;
   if (name == "text" || name == "empty") return workspace().root + "/" + name + ".txt";
+  if (name == "ids" || name == "badids") return workspace().root + "/" + name + ".json";
   return workspace().root + "/" + name;
 }
 

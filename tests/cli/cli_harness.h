@@ -21,6 +21,10 @@
 //   {emptydir}   an existing empty directory
 //   {nonempty}   an existing directory holding keep.txt
 //   {ws}         the workspace itself
+//   {ids}        kText's bytes as a JSON array of token ids (its tokens under {tiny})
+//   {badids}     a JSON array of ids with one (300) outside a 256-token vocabulary
+//   {gpt2}       a tiny random GPT-2 (learned positions) with the byte tokenizer
+//   {sharded}    {tiny}'s weights in two shards with an index, and no tokenizer.json
 // The binary is the one this build made; STRATA_CLI=<path> runs the same table against
 // another (e.g. an older build, to see a regression test fail).
 #pragma once

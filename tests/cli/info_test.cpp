@@ -14,6 +14,12 @@ const CliCase kCases[] = {
     bad("info_dir_without_model", {"info", "--model", "{nonempty}"}, "not a model directory (config.json missing)"),
     bad("info_truncated_weights", {"info", "--model", "{truncated}"}, "model.safetensors: truncated"),
     bad("info_malformed_config", {"info", "--model", "{badconfig}"}, "config.json: malformed JSON"),
+    good("info_architecture", {"info", "--model", "{tiny}"}, "architecture: llama: RMSNorm, RoPE, SwiGLU"),
+    good("info_gpt2", {"info", "--model", "{gpt2}"}, "architecture: gpt2: LayerNorm, learned positions, gelu_new MLP"),
+    good("info_sharded", {"info", "--model", "{sharded}"},
+         "stored: F32 in 2 files (model-00001-of-00002.safetensors, model-00002-of-00002.safetensors"),
+    good("info_memory", {"info", "--model", "{tiny}"}, "MiB of float32 weights"),
+    good("info_without_tokenizer", {"info", "--model", "{sharded}"}, "tokenizer: none (no tokenizer.json)"),
 
     good("tokenize_default_model", {"tokenize", "--model", "{default}", "--text", "{text}"}, "["),
     good("tokenize_bytes", {"tokenize", "--model", "{tiny}", "--text", "{text}"}, "[73,116,32,105,115,"),  // "It is"

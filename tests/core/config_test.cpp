@@ -38,11 +38,23 @@ void expect_same(const ModelConfig& a, const ModelConfig& b) {
   EXPECT_EQ(a.head_dim, b.head_dim);
   EXPECT_EQ(a.rms_norm_eps, b.rms_norm_eps);
   EXPECT_EQ(a.rope_theta, b.rope_theta);
-  EXPECT_EQ(a.hidden_act, b.hidden_act);
+  EXPECT_EQ(a.mlp, b.mlp);
   EXPECT_EQ(a.tie_word_embeddings, b.tie_word_embeddings);
   EXPECT_EQ(a.max_position_embeddings, b.max_position_embeddings);
   EXPECT_EQ(a.scale_embeddings, b.scale_embeddings);
-  EXPECT_EQ(a.norm_weight_plus_one, b.norm_weight_plus_one);
+  EXPECT_EQ(a.norm, b.norm);
+  EXPECT_EQ(a.position, b.position);
+  EXPECT_EQ(a.rope.scaling, b.rope.scaling);
+  EXPECT_EQ(a.rope.factor, b.rope.factor);
+  EXPECT_EQ(a.mlp_bias, b.mlp_bias);
+  EXPECT_EQ(a.attention.qkv_bias, b.attention.qkv_bias);
+  EXPECT_EQ(a.attention.o_bias, b.attention.o_bias);
+  EXPECT_EQ(a.attention.sliding, b.attention.sliding);
+  EXPECT_EQ(a.attention.sliding_window, b.attention.sliding_window);
+  EXPECT_EQ(a.attention.logit_softcap, b.attention.logit_softcap);
+  EXPECT_EQ(a.attention.query_pre_attn_scalar, b.attention.query_pre_attn_scalar);
+  EXPECT_EQ(a.post_norms, b.post_norms);
+  EXPECT_EQ(a.final_logit_softcap, b.final_logit_softcap);
 }
 
 // The keys every config.json must have; everything else has a default.
@@ -60,8 +72,8 @@ TEST(ConfigTest, ValidateRefusesEachImpossibleConfigWithItsMessage) {
     const char* message;
   };
   const Case cases[] = {
-      {"model_type", [](ModelConfig& c) { c.model_type = "gpt2"; },
-       "model_type must be \"llama\" or \"gemma\", got \"gpt2\""},
+      {"model_type", [](ModelConfig& c) { c.model_type = "falcon"; },
+       "unsupported model_type \"falcon\" (supported: llama, mistral, qwen2, gemma, gemma2, gpt2)"},
       {"vocab", [](ModelConfig& c) { c.vocab_size = 0; }, "vocab_size must be in [1, 16777216], got 0"},
       {"hidden", [](ModelConfig& c) { c.hidden_size = -1; }, "hidden_size must be in [1, 65536], got -1"},
       {"ffn", [](ModelConfig& c) { c.intermediate_size = 0; }, "intermediate_size must be in [1, 1048576], got 0"},
@@ -129,11 +141,11 @@ TEST(ConfigTest, LlamaDefaultsForKeysLeftOut) {
     EXPECT_EQ(c.head_dim, 16);            // = hidden_size / num_attention_heads
     EXPECT_EQ(c.rms_norm_eps, 1e-5f);
     EXPECT_EQ(c.rope_theta, 10000.0f);
-    EXPECT_EQ(c.hidden_act, Activation::kSiLU);
+    EXPECT_EQ(c.mlp, Mlp::kSiLUGated);
     EXPECT_FALSE(c.tie_word_embeddings);
     EXPECT_EQ(c.max_position_embeddings, 256);
     EXPECT_FALSE(c.scale_embeddings);
-    EXPECT_FALSE(c.norm_weight_plus_one);
+    EXPECT_EQ(c.norm, NormKind::kRMSNorm);
   }
 }
 
@@ -142,27 +154,27 @@ TEST(ConfigTest, GemmaDefaultsForKeysLeftOut) {
   EXPECT_EQ(c.num_key_value_heads, 4);
   EXPECT_EQ(c.head_dim, 16);
   EXPECT_EQ(c.rms_norm_eps, 1e-6f);
-  EXPECT_EQ(c.hidden_act, Activation::kGeluTanh);
+  EXPECT_EQ(c.mlp, Mlp::kGeluTanhGated);
   EXPECT_TRUE(c.tie_word_embeddings);
   EXPECT_TRUE(c.scale_embeddings);
-  EXPECT_TRUE(c.norm_weight_plus_one);
+  EXPECT_EQ(c.norm, NormKind::kRMSNormPlusOne);
 }
 
 TEST(ConfigTest, HuggingFaceKeyVariants) {
   nlohmann::json j = required_keys("gemma");
   j["hidden_act"] = "silu";
   j["hidden_activation"] = "gelu_pytorch_tanh";  // Gemma's own key wins
-  EXPECT_EQ(config_from_json(j).hidden_act, Activation::kGeluTanh);
+  EXPECT_EQ(config_from_json(j).mlp, Mlp::kGeluTanhGated);
   j = required_keys("llama");
   j["hidden_activation"] = "gelu_pytorch_tanh";  // not a Llama key: ignored
-  EXPECT_EQ(config_from_json(j).hidden_act, Activation::kSiLU);
+  EXPECT_EQ(config_from_json(j).mlp, Mlp::kSiLUGated);
   for (const char* act : {"silu", "swish"}) {
     j["hidden_act"] = act;
-    EXPECT_EQ(config_from_json(j).hidden_act, Activation::kSiLU) << act;
+    EXPECT_EQ(config_from_json(j).mlp, Mlp::kSiLUGated) << act;
   }
   for (const char* act : {"gelu_pytorch_tanh", "gelu_tanh", "gelu"}) {
     j["hidden_act"] = act;
-    EXPECT_EQ(config_from_json(j).hidden_act, Activation::kGeluTanh) << act;
+    EXPECT_EQ(config_from_json(j).mlp, Mlp::kGeluTanhGated) << act;
   }
   j = required_keys("llama");
   j["head_dim"] = nullptr;  // written by some exporters: derived as when absent
@@ -189,9 +201,9 @@ TEST(ConfigTest, FromJsonRefusals) {
   j["hidden_act"] = "relu";
   EXPECT_EQ(error_of([&] { config_from_json(j); }),
             "config.json: unsupported hidden_act \"relu\" (silu or gelu_pytorch_tanh)");
-  j = required_keys("mistral");
+  j = required_keys("falcon");
   EXPECT_EQ(error_of([&] { config_from_json(j); }),
-            "invalid model config: model_type must be \"llama\" or \"gemma\", got \"mistral\"");
+            "config.json: unsupported model_type \"falcon\" (supported: llama, mistral, qwen2, gemma, gemma2, gpt2)");
 }
 
 // Counted by hand for d 32, 4 heads of 8 with 2 kv heads (q 32, kv 16), MLP 64, vocab 48,
@@ -244,6 +256,56 @@ TEST(ConfigTest, FindingsOfTheFuzzer) {
   c.num_attention_heads = c.num_key_value_heads = 1024;
   c.head_dim = 4096;
   EXPECT_THROW(c.validate(), Error);
+}
+
+
+// Each family's own keys and defaults, and the options they turn on.
+TEST(ConfigTest, HuggingFaceFamilies) {
+  nlohmann::json j = required_keys("gemma2");
+  j["num_hidden_layers"] = 3;
+  ModelConfig c = config_from_json(j);
+  EXPECT_EQ(c.attention.sliding, SlidingLayers::kEven);
+  EXPECT_EQ(c.attention.sliding_window, 4096);
+  EXPECT_EQ(c.attention.logit_softcap, 50.0f);
+  EXPECT_EQ(c.final_logit_softcap, 30.0f);
+  EXPECT_EQ(c.attention.query_pre_attn_scalar, 256.0f);
+  EXPECT_TRUE(c.post_norms);
+  j["layer_types"] = {"sliding_attention", "full_attention", "sliding_attention"};
+  EXPECT_NO_THROW(config_from_json(j));
+  j["layer_types"] = {"full_attention", "full_attention", "sliding_attention"};
+  EXPECT_EQ(error_of([&] { config_from_json(j); }),
+            "config.json: layer_types[0] is \"full_attention\", which differs from gemma2's own pattern (not supported)");
+  j.erase("layer_types");
+  j["final_logit_softcapping"] = nullptr;  // an explicit null switches a default off
+  EXPECT_EQ(config_from_json(j).final_logit_softcap, 0.0f);
+
+  j = required_keys("qwen2");
+  j["sliding_window"] = 32;
+  EXPECT_EQ(config_from_json(j).attention.sliding, SlidingLayers::kNone);  // use_sliding_window absent
+  EXPECT_TRUE(config_from_json(j).attention.qkv_bias);
+  EXPECT_FALSE(config_from_json(j).attention.o_bias);
+  j["use_sliding_window"] = true;
+  j["max_window_layers"] = 1;
+  EXPECT_EQ(config_from_json(j).attention.sliding, SlidingLayers::kFrom);
+
+  j = required_keys("llama");
+  j["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
+  EXPECT_EQ(error_of([&] { config_from_json(j); }),
+            "config.json: unsupported rope_scaling type \"yarn\" (supported: default, linear, llama3)");
+  j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}};
+  EXPECT_EQ(config_from_json(j).rope.scaling, RopeScaling::kLlama3);
+  EXPECT_EQ(config_from_json(j).rope.original_max_position_embeddings, 8192);
+
+  const ModelConfig g = config_from_json({{"model_type", "gpt2"}, {"vocab_size", 100}, {"n_embd", 64}, {"n_layer", 2},
+                                          {"n_head", 4}, {"n_positions", 128}});
+  EXPECT_EQ(g.norm, NormKind::kLayerNorm);
+  EXPECT_EQ(g.position, PositionEncoding::kLearned);
+  EXPECT_EQ(g.mlp, Mlp::kGeluNew);
+  EXPECT_EQ(g.intermediate_size, 256);  // n_inner absent: 4 * n_embd
+  EXPECT_EQ(g.head_dim, 16);
+  EXPECT_EQ(g.max_position_embeddings, 128);
+  // Every family round-trips through its own keys.
+  for (const ModelConfig& m : {c, g, config_from_json(j)}) expect_same(m, config_from_json(config_to_json(m)));
 }
 
 }  // namespace

@@ -42,10 +42,10 @@ inline ModelConfig tiny_config(const Shape& s = {}, Family family = Family::kLla
   c.head_dim = s.head_dim;
   c.max_position_embeddings = s.context;
   c.rms_norm_eps = gemma ? 1e-6f : 1e-5f;
-  c.hidden_act = gemma ? Activation::kGeluTanh : Activation::kSiLU;
+  c.mlp = gemma ? Mlp::kGeluTanhGated : Mlp::kSiLUGated;
   c.tie_word_embeddings = gemma;
   c.scale_embeddings = gemma;
-  c.norm_weight_plus_one = gemma;
+  c.norm = gemma ? NormKind::kRMSNormPlusOne : NormKind::kRMSNorm;
   return c;
 }
 

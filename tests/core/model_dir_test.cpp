@@ -8,7 +8,9 @@
 
 #include <bit>
 #include <cstring>
+#include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "strata/config.h"
@@ -92,9 +94,9 @@ TEST(ModelDirTest, RoundTripTiedIsBitIdentical) {
 TEST(ModelDirTest, RoundTripUntiedGemmaIsBitIdentical) {
   ModelConfig c = small_config(false);
   c.model_type = "gemma";
-  c.hidden_act = Activation::kGeluTanh;
+  c.mlp = Mlp::kGeluTanhGated;
   c.scale_embeddings = true;
-  c.norm_weight_plus_one = true;
+  c.norm = NormKind::kRMSNormPlusOne;
   c.rms_norm_eps = 1e-6f;
   const Weights w = random_weights(c, 7);
   const std::string dir = test_dir();
@@ -114,7 +116,7 @@ TEST(ModelDirTest, MissingDirectoryOrFiles) {
   save_weights(w, dir);
   fs::remove(fs::path(dir) / "model.safetensors");
   std::string msg = load_error(dir);
-  EXPECT_TRUE(contains(msg, dir + ": not a model directory (model.safetensors missing)")) << msg;
+  EXPECT_TRUE(contains(msg, dir + ": not a model directory (model.safetensors and model.safetensors.index.json missing)")) << msg;
 
   save_weights(w, dir);
   fs::remove(fs::path(dir) / "config.json");
@@ -237,6 +239,138 @@ TEST(ModelDirTest, HugeConfigIsCheckedAgainstTheFileBeforeAllocating) {
   } catch (const Error& e) {
     EXPECT_TRUE(contains(e.what(), "more than this machine's")) << e.what();
   }
+}
+
+
+// ---- Sharded checkpoints ---------------------------------------------------------------
+
+// w saved, then split into shards of the given tensor names (the rest in the last shard),
+// with an index; each shard stored as `storage`. Returns the directory.
+std::string write_sharded(const Weights& w, const std::string& name, DType storage = DType::kF32, int shards = 2) {
+  const std::string dir = (fs::path(test_dir()) / name).string();
+  fs::create_directories(dir);
+  write_config(w.config, (fs::path(dir) / "config.json").string());
+  const auto all = named(w);
+  nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", nlohmann::json::object()}};
+  const size_t per = (all.size() + size_t(shards) - 1) / size_t(shards);
+  for (int k = 0; k < shards; ++k) {
+    char file[64];
+    std::snprintf(file, sizeof file, "model-%05d-of-%05d.safetensors", k + 1, shards);
+    std::vector<NamedTensor> part(all.begin() + std::ptrdiff_t(std::min(all.size(), k * per)),
+                                  all.begin() + std::ptrdiff_t(std::min(all.size(), (k + 1) * per)));
+    write_safetensors((fs::path(dir) / file).string(), part, {{"format", "pt"}}, storage);
+    for (const auto& t : part) index["weight_map"][t.name] = file;
+  }
+  write_file_atomic((fs::path(dir) / "model.safetensors.index.json").string(), index.dump(2));
+  return dir;
+}
+
+nlohmann::json read_index(const std::string& dir) {
+  return nlohmann::json::parse(read_file((fs::path(dir) / "model.safetensors.index.json").string()));
+}
+void write_index(const std::string& dir, const nlohmann::json& j) {
+  write_file_atomic((fs::path(dir) / "model.safetensors.index.json").string(), j.dump(2));
+}
+
+TEST(ModelDirTest, ShardedCheckpointLoadsLikeOneFile) {
+  const Weights w = random_weights(small_config(false), 5);
+  CheckpointInfo info;
+  const Weights loaded = load_weights(write_sharded(w, "three", DType::kF32, 3), &info);
+  expect_identical(w, loaded);
+  EXPECT_EQ(info.files, (std::vector<std::string>{"model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors",
+                                                  "model-00003-of-00003.safetensors"}));
+  EXPECT_EQ(info.dtypes, "F32");
+  // BF16 shards: the weights are the BF16 roundings of the originals.
+  const Weights bf16 = load_weights(write_sharded(w, "bf16", DType::kBF16), &info);
+  EXPECT_EQ(info.dtypes, "BF16");
+  for (size_t i = 0; i < w.data.size(); i += 97) EXPECT_EQ(bf16.data[i], bf16_to_f32(f32_to_bf16(w.data[i])));
+}
+
+TEST(ModelDirTest, BadIndexIsRejectedNamingTheProblem) {
+  const Weights w = random_weights(small_config(true), 6);
+  const std::string first = "model-00001-of-00002.safetensors", second = "model-00002-of-00002.safetensors";
+  const std::string moved = w.layout.back().name;  // held by the second shard
+  struct Case {
+    const char* name;
+    std::function<void(const std::string& dir)> damage;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"missing_shard", [&](const std::string& d) { fs::remove(fs::path(d) / second); },
+       "model.safetensors.index.json: names shard " + second + ", which is missing"},
+      {"index_names_absent_tensor",
+       [&](const std::string& d) {
+         auto j = read_index(d);
+         j["weight_map"]["model.layers.9.mlp.up_proj.weight"] = first;
+         write_index(d, j);
+       },
+       "model.safetensors.index.json: maps tensor model.layers.9.mlp.up_proj.weight to " + first + ", which does not hold it"},
+      {"tensor_in_no_index_entry",
+       [&](const std::string& d) {
+         auto j = read_index(d);
+         j["weight_map"].erase(moved);
+         write_index(d, j);
+       },
+       second + ": tensor " + moved + " is not in model.safetensors.index.json"},
+      {"index_maps_to_wrong_shard",
+       [&](const std::string& d) {
+         auto j = read_index(d);
+         j["weight_map"][moved] = first;
+         write_index(d, j);
+       },
+       second + ": tensor " + moved + " is here but the index maps it to " + first},
+      {"duplicated_tensor",
+       [&](const std::string& d) {
+         // The second shard also holds the embedding, which the first one has.
+         std::vector<NamedTensor> part = {named(w).front(), named(w).back()};
+         write_safetensors((fs::path(d) / second).string(), part);
+       },
+       "tensor model.embed_tokens.weight appears in both " + first + " and " + second},
+      {"shard_outside_directory",
+       [&](const std::string& d) {
+         auto j = read_index(d);
+         j["weight_map"][moved] = "../elsewhere.safetensors";
+         write_index(d, j);
+       },
+       "names \"../elsewhere.safetensors\", not a file in the model directory"},
+      {"malformed_index", [&](const std::string& d) { write_index(d, nlohmann::json::array()); },
+       "model.safetensors.index.json: expected an object with a \"weight_map\" object"},
+      {"tensor_missing_everywhere",
+       [&](const std::string& d) {
+         auto j = read_index(d);
+         std::vector<NamedTensor> part;
+         for (const NamedTensor& t : named(w))
+           if (j["weight_map"][t.name] == second && t.name != moved) part.push_back(t);
+         j["weight_map"].erase(moved);
+         write_index(d, j);
+         write_safetensors((fs::path(d) / second).string(), part);
+       },
+       "tensor " + moved + " missing"},
+  };
+  for (const Case& c : cases) {
+    const std::string dir = write_sharded(w, c.name);
+    c.damage(dir);
+    const std::string msg = load_error(dir);
+    EXPECT_TRUE(contains(msg, c.message)) << c.name << ": " << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << c.name << ": " << msg;
+  }
+}
+
+// GPT-2: Conv1D matrices are stored (in, out) and held (out, in); saving writes them back.
+TEST(ModelDirTest, Gpt2RoundTripKeepsConv1DLayout) {
+  const ModelConfig c = config_from_json({{"model_type", "gpt2"}, {"vocab_size", 40}, {"n_embd", 16}, {"n_layer", 2},
+                                          {"n_head", 2}, {"n_positions", 32}});
+  const Weights w = random_weights(c, 9);
+  const std::string dir = test_dir();
+  save_weights(w, dir);
+  const auto r = SafetensorsReader::open((fs::path(dir) / "model.safetensors").string());
+  const TensorEntry* fc = r.find("transformer.h.0.mlp.c_fc.weight");
+  ASSERT_NE(fc, nullptr);
+  EXPECT_EQ(fc->shape, (std::vector<int64_t>{16, 64}));  // (in, out)
+  const std::vector<float> stored = r.read_f32(*fc);
+  const float* held = w.view.layers[0].w_up;  // (out 64, in 16)
+  EXPECT_EQ(stored[1 * 64 + 5], held[5 * 16 + 1]);
+  expect_identical(w, load_weights(dir));
 }
 
 }  // namespace

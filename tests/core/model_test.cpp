@@ -2,13 +2,15 @@
 // (tests/reference/torch_reference.py, written from the Hugging Face Llama/Gemma code):
 // random models with large weights and randomised norms, Llama and Gemma variants,
 // grouped-query heads, sparse position ids; plus the forward pass's own contract (rows,
-// determinism, buffer reuse, input validation). The reference comparisons skip, loudly,
+// determinism, buffer reuse, input validation); and random checkpoints of every Hugging
+// Face family strata runs, in their exact HF layout, each feature shown to be live. The reference comparisons skip, loudly,
 // when /usr/bin/python3 cannot import torch (and fail instead under CI).
 #include "strata/model.h"
 
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <functional>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -18,6 +20,7 @@
 #include "reference_harness.h"
 #include "strata/error.h"
 #include "strata/model_dir.h"
+#include "strata/schedule.h"
 
 namespace strata {
 namespace {
@@ -44,7 +47,7 @@ std::shared_ptr<Weights> random_model(const ModelConfig& c, uint64_t seed) {
   w->init_random(seed, 0.5f);
   std::mt19937_64 rng(seed * 7919 + 1);
   std::normal_distribution<float> dist(0.0f, 0.3f);
-  const float neutral = c.norm_weight_plus_one ? 0.0f : 1.0f;
+  const float neutral = c.norm == NormKind::kRMSNormPlusOne ? 0.0f : 1.0f;
   for (const auto& t : w->layout)
     if (t.shape.size() == 1)
       for (size_t k = 0; k < t.size; ++k) w->data[t.offset + k] = neutral + dist(rng);
@@ -239,6 +242,200 @@ TEST(ModelTest, RejectsInvalidInput) {
   // A rejected call leaves the model usable.
   auto logits = model.forward(ok.tokens, ok.positions, 2, 4);
   EXPECT_EQ(std::vector<float>(logits.begin(), logits.end()), strata_logits(w, ok));
+}
+
+
+// ---- Hugging Face checkpoints of every family ------------------------------------------
+// The reference writes a random checkpoint in the family's exact HF layout (its names and
+// shapes, GPT-2's Conv1D (in, out) matrices and mask buffers, shards with an index, F16 or
+// BF16 storage); strata loads it through load_weights and both compute logits. Each case
+// also names the features it makes live, each with a mutation of the loaded model that
+// leaves the feature out: that model must then disagree with the reference by far more than
+// the tolerance, so a case cannot pass while its feature is silently ignored.
+//
+// Tolerance: 1e-4 relative for every storage dtype. Both sides widen the same stored F16 or
+// BF16 values to float32 exactly and compute in float32, so storage adds no error of its
+// own; what remains is summation order (as with F32 weights). Against Hugging Face running
+// in BF16 the gap would be ~1e-2, from its bf16 activations, which neither side models.
+
+struct Mutation {
+  const char* feature;
+  std::function<void(Weights&)> leave_out;
+};
+
+struct FamilyCase {
+  const char* name;
+  nlohmann::json spec;  // for torch_reference.py make
+  int T;                // sequence length (longer than any sliding window)
+  std::vector<Mutation> live;
+};
+
+void zero_tensors(Weights& w, const std::string& suffix) {
+  for (const auto& t : w.layout)
+    if (t.name.size() >= suffix.size() && t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) == 0)
+      std::fill_n(w.data.begin() + std::ptrdiff_t(t.offset), t.size, 0.0f);
+}
+
+// GPT-2's square c_proj read in the wrong orientation (as (out, in) without the transpose).
+void untranspose_square(Weights& w) {
+  for (const auto& t : w.layout)
+    if (t.transposed && t.shape[0] == t.shape[1]) {
+      const size_t n = size_t(t.shape[0]);
+      float* m = w.data.data() + t.offset;
+      for (size_t i = 0; i < n; ++i)
+        for (size_t j = i + 1; j < n; ++j) std::swap(m[i * n + j], m[j * n + i]);
+    }
+}
+
+nlohmann::json llama_like(const char* type, int heads, int kv, int head_dim) {
+  return {{"model_type", type}, {"vocab_size", 61}, {"hidden_size", 32}, {"intermediate_size", 48},
+          {"num_hidden_layers", 2}, {"num_attention_heads", heads}, {"num_key_value_heads", kv},
+          {"head_dim", head_dim}, {"max_position_embeddings", 128}, {"rms_norm_eps", 1e-5},
+          {"rope_theta", 10000.0}, {"torch_dtype", "float32"}};
+}
+
+std::vector<FamilyCase> family_cases() {
+  std::vector<FamilyCase> cases;
+  auto off = [](auto field) { return [field](Weights& w) { field(w.config); }; };
+  {
+    nlohmann::json c = llama_like("llama", 4, 2, 8);  // GQA, untied
+    cases.push_back({"llama_gqa_f32", {{"config", c}, {"seed", 1}}, 12, {}});
+  }
+  {
+    nlohmann::json c = llama_like("llama", 4, 1, 12);  // MQA, head_dim 12 != 32 / 4
+    c["attention_bias"] = true;
+    c["mlp_bias"] = true;
+    c["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
+                         {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 64}};
+    cases.push_back({"llama3_rope_biases_bf16_sharded", {{"config", c}, {"seed", 2}, {"dtype", "BF16"}, {"shards", 3}}, 12,
+                     {{"llama3 rope scaling", off([](ModelConfig& m) { m.rope.scaling = RopeScaling::kNone; })},
+                      {"attention biases", [](Weights& w) { zero_tensors(w, "_proj.bias"); }},
+                      {"mlp biases", [](Weights& w) { zero_tensors(w, "mlp.down_proj.bias"); zero_tensors(w, "mlp.up_proj.bias"); }}}});
+  }
+  {
+    nlohmann::json c = llama_like("llama", 4, 4, 8);
+    c["rope_scaling"] = {{"type", "linear"}, {"factor", 4.0}};
+    c["tie_word_embeddings"] = true;
+    cases.push_back({"llama_linear_rope_f16_tied", {{"config", c}, {"seed", 3}, {"dtype", "F16"}}, 12,
+                     {{"linear rope scaling", off([](ModelConfig& m) { m.rope.scaling = RopeScaling::kNone; })}}});
+  }
+  {
+    nlohmann::json c = llama_like("mistral", 4, 2, 8);
+    c["sliding_window"] = 4;
+    cases.push_back({"mistral_sliding_window", {{"config", c}, {"seed", 4}, {"shards", 2}}, 13,
+                     {{"sliding window", off([](ModelConfig& m) { m.attention.sliding = SlidingLayers::kNone; })}}});
+  }
+  {
+    nlohmann::json c = llama_like("qwen2", 4, 2, 8);
+    c["use_sliding_window"] = true;
+    c["sliding_window"] = 3;
+    c["max_window_layers"] = 1;  // layer 0 global, layer 1 sliding
+    cases.push_back({"qwen2_qkv_bias_window", {{"config", c}, {"seed", 5}, {"dtype", "BF16"}}, 11,
+                     {{"qkv biases", [](Weights& w) { zero_tensors(w, "_proj.bias"); }},
+                      {"sliding window", off([](ModelConfig& m) { m.attention.sliding = SlidingLayers::kNone; })}}});
+  }
+  {
+    nlohmann::json c = llama_like("qwen2", 4, 2, 8);
+    c["use_sliding_window"] = false;  // the window below must then be ignored
+    c["sliding_window"] = 2;
+    c["max_window_layers"] = 0;
+    cases.push_back({"qwen2_window_unused", {{"config", c}, {"seed", 6}}, 11,
+                     {{"window ignored", off([](ModelConfig& m) {
+                        m.attention.sliding = SlidingLayers::kAll;
+                        m.attention.sliding_window = 2;
+                      })}}});
+  }
+  {
+    nlohmann::json c = llama_like("gemma", 4, 1, 24);  // MQA, head_dim 24 independent of 32 / 4
+    c["hidden_size"] = 40;                            // sqrt(40) = 6.3246 is 6.3125 in bfloat16
+    c["torch_dtype"] = "bfloat16";
+    c["hidden_activation"] = "gelu_pytorch_tanh";
+    c.erase("rms_norm_eps");
+    cases.push_back({"gemma_mqa_bf16", {{"config", c}, {"seed", 7}, {"dtype", "BF16"}, {"shards", 2}}, 12,
+                     {{"embedding scale", off([](ModelConfig& m) { m.scale_embeddings = false; })},
+                      {"1 + w norms", off([](ModelConfig& m) { m.norm = NormKind::kRMSNorm; })},
+                      {"scale rounded to bfloat16", off([](ModelConfig& m) { m.torch_dtype = DType::kF32; })}}});
+  }
+  {
+    nlohmann::json c = llama_like("gemma2", 4, 2, 16);
+    c["num_hidden_layers"] = 3;
+    c["sliding_window"] = 4;
+    c["attn_logit_softcapping"] = 2.0;
+    c["final_logit_softcapping"] = 3.0;
+    c["query_pre_attn_scalar"] = 10;
+    c["torch_dtype"] = "bfloat16";
+    cases.push_back({"gemma2_all_options_bf16_sharded", {{"config", c}, {"seed", 8}, {"dtype", "BF16"}, {"shards", 2}}, 13,
+                     {{"attention soft-cap", off([](ModelConfig& m) { m.attention.logit_softcap = 0; })},
+                      {"final soft-cap", off([](ModelConfig& m) { m.final_logit_softcap = 0; })},
+                      {"query_pre_attn_scalar", off([](ModelConfig& m) { m.attention.query_pre_attn_scalar = 0; })},
+                      {"alternating window", off([](ModelConfig& m) { m.attention.sliding = SlidingLayers::kNone; })},
+                      {"window on even layers", off([](ModelConfig& m) { m.attention.sliding = SlidingLayers::kAll; })}}});
+  }
+  {
+    const nlohmann::json c = {{"model_type", "gpt2"}, {"vocab_size", 61}, {"n_embd", 32}, {"n_layer", 2},
+                              {"n_head", 4}, {"n_positions", 64}, {"n_inner", nullptr}, {"activation_function", "gelu_new"}};
+    cases.push_back({"gpt2_f32", {{"config", c}, {"seed", 9}}, 12,
+                     {{"Conv1D orientation", untranspose_square},
+                      {"biases", [](Weights& w) { zero_tensors(w, "attn.c_proj.bias"); zero_tensors(w, "attn.c_attn.bias"); }}}});
+    cases.push_back({"gpt2_f16_unprefixed_sharded", {{"config", c}, {"seed", 10}, {"dtype", "F16"}, {"shards", 2}, {"prefix", false}}, 12,
+                     {{"learned positions", [](Weights& w) { zero_tensors(w, "wpe.weight"); }}}});
+  }
+  return cases;
+}
+
+class HfCheckpointTorch : public testing::TestWithParam<FamilyCase> {};
+
+TEST_P(HfCheckpointTorch, LogitsMatchAndEveryFeatureIsLive) {
+  const FamilyCase& fc = GetParam();
+  testref::ScratchDir dir(fc.name);
+  const std::string model_dir = dir.path() + "/model";
+  auto made = testref::run_torch_reference("make", model_dir, fc.spec, dir.path());
+  STRATA_SKIP_WITHOUT_TORCH(made);
+  ASSERT_TRUE(made.ok) << made.log;
+  auto w = std::make_shared<Weights>(load_weights(model_dir));
+  const int V = w->config.vocab_size;
+  const Batch b = random_batch(2, fc.T, V, 31);  // positions 0 … T-1, as a contiguous window
+  auto ref = testref::run_torch_reference("forward", model_dir, b.json(), dir.path());
+  ASSERT_TRUE(ref.ok) << ref.log;
+  EXPECT_LE(compare(strata_logits(w, b), ref.at("logits"), b, V, fc.name, ref.seconds), kTolerance);
+  for (const Mutation& m : fc.live) {
+    auto without = std::make_shared<Weights>(*w);
+    m.leave_out(*without);
+    const double err = testref::max_relative_error(strata_logits(without, b), ref.at("logits").data);
+    std::printf("[ reference ] %-28s without %s: %.3g\n", fc.name, m.feature, err);
+    EXPECT_GT(err, 10 * kTolerance) << "leaving out " << m.feature << " went unnoticed";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, HfCheckpointTorch, testing::ValuesIn(family_cases()),
+                         [](const testing::TestParamInfo<FamilyCase>& i) { return std::string(i.param.name); });
+
+// A model with learned absolute positions still runs contiguous windows; it refuses a
+// schedule whose windows have gaps, by name.
+TEST(ModelTest, LearnedPositionsRefuseSparseSchedules) {
+  ModelConfig c = config_from_json({{"model_type", "gpt2"}, {"vocab_size", 50}, {"n_embd", 16}, {"n_layer", 1},
+                                    {"n_head", 2}, {"n_positions", 64}});
+  EXPECT_EQ(c.position, PositionEncoding::kLearned);
+  for (const char* spec : {"sequential", "hierarchical"})
+    EXPECT_NO_THROW(validate_budget(*make_schedule(spec), 16, c.max_position_embeddings, 20, false)) << spec;
+  try {
+    validate_budget(*make_schedule("dilated"), 16, c.max_position_embeddings, 20, false);
+    ADD_FAILURE() << "dilated accepted on learned positions";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("learned absolute position embeddings"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(validate_budget(*make_schedule("dilated"), 16, c.max_position_embeddings, 20, true));
+}
+
+// Training covers the Llama/Gemma decoder only; the other families refuse it by name.
+TEST(ModelTest, TrainingRefusesOtherFamilies) {
+  ModelConfig c = config_from_json({{"model_type", "gpt2"}, {"vocab_size", 50}, {"n_embd", 16}, {"n_layer", 1},
+                                    {"n_head", 2}, {"n_positions", 64}});
+  auto w = std::make_shared<Weights>(c);
+  Transformer model(w);
+  const Batch b = random_batch(1, 4, c.vocab_size, 1);
+  EXPECT_THROW(model.forward_for_training(b.tokens, b.positions, 1, 4), Error);
+  EXPECT_NO_THROW(model.forward(b.tokens, b.positions, 1, 4));
 }
 
 }  // namespace

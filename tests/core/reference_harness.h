@@ -104,18 +104,20 @@ inline bool torch_required_by_environment() {
 // Runs `torch_reference.py <command> --model <model_dir> --input <work_dir>/<command>_in.json
 // --out <work_dir>/<command>_out.safetensors`. env_assignments, e.g. "STRATA_REF_BREAK=rope",
 // is prepended to the command line. Script failures are reported in .ok/.log, not thrown.
+// The "make" command writes a checkpoint into model_dir and has no output file to read.
 inline ReferenceRun run_torch_reference(const std::string& command, const std::string& model_dir,
                                         const nlohmann::json& input, const std::string& work_dir,
                                         const std::string& env_assignments = "") {
   ReferenceRun run;
   const std::string in_path = work_dir + "/" + command + "_in.json";
   const std::string out_path = work_dir + "/" + command + "_out.safetensors";
+  const bool has_output = command != "make";
   std::filesystem::remove(out_path);
   std::ofstream(in_path) << input.dump() << "\n";
   const std::string cmd = env_assignments + (env_assignments.empty() ? "" : " ") +
                           shell_quote(STRATA_PYTHON) + " " + shell_quote(reference_script()) + " " +
                           command + " --model " + shell_quote(model_dir) + " --input " +
-                          shell_quote(in_path) + " --out " + shell_quote(out_path) + " 2>&1";
+                          shell_quote(in_path) + (has_output ? " --out " + shell_quote(out_path) : "") + " 2>&1";
   run.log = "$ " + cmd + "\n";
   const auto start = std::chrono::steady_clock::now();
   FILE* pipe = ::popen(cmd.c_str(), "r");
@@ -145,6 +147,10 @@ inline ReferenceRun run_torch_reference(const std::string& command, const std::s
   }
   if (rc != 0) {
     run.log += "(exit status " + std::to_string(rc) + ")\n";
+    return run;
+  }
+  if (!has_output) {
+    run.ok = true;
     return run;
   }
   try {

@@ -140,7 +140,7 @@ TEST(WeightsTest, InitRandomPutsNormsAtTheirNeutralValueAndScalesResidualOutputs
                                                  .kv_heads = 2, .head_dim = 16}, family);
     Weights w(c);
     w.init_random(9, 0.02f);
-    const float neutral = c.norm_weight_plus_one ? 0.0f : 1.0f;  // scale 1 either way
+    const float neutral = c.norm == NormKind::kRMSNormPlusOne ? 0.0f : 1.0f;  // scale 1 either way
     const float residual_std = 0.02f / std::sqrt(2.0f * 2);
     for (const TensorInfo& t : w.layout) {
       const float* p = w.data.data() + t.offset;

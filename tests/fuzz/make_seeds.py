@@ -105,6 +105,27 @@ def main():
                                        "intermediate_size": 16384, "num_hidden_layers": 18, "num_attention_heads": 8,
                                        "num_key_value_heads": 1, "head_dim": 256, "hidden_activation": "gelu_pytorch_tanh",
                                        "max_position_embeddings": 8192, "rms_norm_eps": 1e-6}))
+    put("config", "mistral", json.dumps({"model_type": "mistral", "vocab_size": 32000, "hidden_size": 4096,
+                                         "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
+                                         "num_key_value_heads": 8, "sliding_window": 4096, "rope_theta": 1e6}))
+    put("config", "llama3", json.dumps({"model_type": "llama", "vocab_size": 128256, "hidden_size": 2048,
+                                        "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32,
+                                        "num_key_value_heads": 8, "head_dim": 64, "attention_bias": False, "mlp_bias": False,
+                                        "rope_theta": 500000.0, "torch_dtype": "bfloat16",
+                                        "rope_scaling": {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0,
+                                                         "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}))
+    put("config", "qwen2", json.dumps({"model_type": "qwen2", "vocab_size": 151936, "hidden_size": 896,
+                                       "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
+                                       "num_key_value_heads": 2, "use_sliding_window": False, "sliding_window": 32768,
+                                       "max_window_layers": 21, "tie_word_embeddings": True}))
+    put("config", "gemma2", json.dumps({"model_type": "gemma2", "vocab_size": 256000, "hidden_size": 2304,
+                                        "intermediate_size": 9216, "num_hidden_layers": 26, "num_attention_heads": 8,
+                                        "num_key_value_heads": 4, "head_dim": 256, "sliding_window": 4096,
+                                        "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0,
+                                        "query_pre_attn_scalar": 256, "hidden_activation": "gelu_pytorch_tanh"}))
+    put("config", "gpt2", json.dumps({"model_type": "gpt2", "vocab_size": 50257, "n_embd": 768, "n_layer": 12,
+                                      "n_head": 12, "n_positions": 1024, "n_inner": None,
+                                      "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5}))
     put("config", "minimal", '{"vocab_size":16,"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2}')
 
     put("safetensors", "f32", safetensors([("a", "F32", [2, 3], b"".join(struct.pack("<f", x) for x in values(6)))],
@@ -119,6 +140,21 @@ def main():
     for dtype, tied, gemma in [("F32", True, False), ("F16", False, False), ("BF16", True, True)]:
         cfg, st = tiny_model(256, 8, 12, 1, 2, 1, 4, dtype, tied=tied, gemma=gemma)
         put("model_dir", f"tiny_{dtype.lower()}", cfg.encode() + SEP + st + SEP + tok)
+    # The same model in two shards with an index (the second shard holds the final norm).
+    cfg, st = tiny_model(256, 8, 12, 1, 2, 1, 4, "F32")
+    header_len = struct.unpack("<Q", st[:8])[0]
+    header = json.loads(st[8:8 + header_len])
+    data = st[8 + header_len:]
+    first = {k: v for k, v in header.items() if k != "model.norm.weight"}
+    last = header["model.norm.weight"]
+    b, e = last["data_offsets"]
+    shard2 = safetensors([("model.norm.weight", last["dtype"], last["shape"], data[b:e])])
+    shard1 = safetensors([(k, v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]])
+                          for k, v in first.items() if k != "__metadata__"])
+    index = {"metadata": {"total_size": len(data)},
+             "weight_map": {**{k: "model-00001-of-00002.safetensors" for k in first if k != "__metadata__"},
+                            "model.norm.weight": "model-00002-of-00002.safetensors"}}
+    put("model_dir", "sharded_f32", cfg.encode() + SEP + shard1 + SEP + tok + SEP + json.dumps(index).encode() + SEP + shard2)
 
 
 if __name__ == "__main__":

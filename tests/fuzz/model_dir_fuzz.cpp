@@ -1,10 +1,13 @@
 // Fuzz target: model directories. The input is the directory's files, in order
-// config.json, model.safetensors, tokenizer.json, separated by kSeparator (in the
-// dictionary). Invariants: a refusal is a strata::Error; an accepted model runs a forward
+// config.json, model.safetensors, tokenizer.json, model.safetensors.index.json and a second
+// shard, separated by kSeparator (in the dictionary). When the index part is present the
+// weights are written as shard 1 of 2 (model-00001-of-00002.safetensors) beside
+// model-00002-of-00002.safetensors, so the loader reads the directory through its index. Invariants: a refusal is a strata::Error; an accepted model runs a forward
 // pass over a few tokens and gives one row of logits.
 #include <cmath>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fuzz_util.h"
 #include "strata/model.h"
@@ -18,13 +21,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const std::string dir = strata::fuzz::scratch_dir() + "/model";
   std::filesystem::create_directories(dir);
-  const char* names[] = {"config.json", "model.safetensors", "tokenizer.json"};
-  size_t begin = 0;
-  for (const char* name : names) {
+  std::vector<std::string_view> parts;
+  for (size_t begin = 0; parts.size() < 5;) {
     const size_t end = std::min(input.find(kSeparator, begin), input.size());
-    strata::fuzz::write_bytes(dir + "/" + name, input.substr(std::min(begin, input.size()), end - std::min(begin, end)));
+    parts.push_back(input.substr(std::min(begin, input.size()), end - std::min(begin, end)));
     begin = end == input.size() ? end : end + kSeparator.size();
   }
+  const bool sharded = !parts[3].empty();
+  std::filesystem::remove_all(dir);  // the previous input's files must not leak into this one
+  std::filesystem::create_directories(dir);
+  const char* names[] = {"config.json", sharded ? "model-00001-of-00002.safetensors" : "model.safetensors",
+                         "tokenizer.json", "model.safetensors.index.json", "model-00002-of-00002.safetensors"};
+  for (size_t i = 0; i < 5; ++i)
+    if (i < 3 || sharded) strata::fuzz::write_bytes(dir + "/" + names[i], parts[i]);
   try {
     const strata::LoadedModel m = strata::load_model(dir);
     const strata::ModelConfig& c = m.weights->config;

@@ -23,8 +23,13 @@ struct EvalResult {
   double bits_per_byte() const { return total_bits / double(bytes_scored); }
 };
 
-// progress(tokens scored so far, tokens to score).
-EvalResult evaluate(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+// progress(tokens scored so far, tokens to score). Without a tokenizer (ids scored on their
+// own) no bytes are counted: bytes_scored stays 0 and only bits_per_token is meaningful.
+EvalResult evaluate(Transformer& model, const Tokenizer* tokenizer, std::span<const int32_t> tokens,
                     int context, std::function<void(int64_t, int64_t)> progress = {});
+inline EvalResult evaluate(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+                           int context, std::function<void(int64_t, int64_t)> progress = {}) {
+  return evaluate(model, &tokenizer, tokens, context, std::move(progress));
+}
 
 }  // namespace strata

@@ -1,6 +1,7 @@
-// The Llama-family decoder's forward pass: embedding, then per layer RMSNorm → attention
-// (RoPE, grouped-query heads) → residual, RMSNorm → gated MLP → residual, then final norm
-// and output head. Input is a batch of B equal-length sequences of T tokens with explicit
+// The decoder's forward pass for every supported family: embedding (+ learned positions),
+// then per layer norm → attention (RoPE, grouped-query heads, optional window, soft-cap,
+// biases) → [post-norm] → residual, norm → MLP (gated or plain) → [post-norm] → residual,
+// then final norm, output head and optional logit soft-cap. Input is a batch of B equal-length sequences of T tokens with explicit
 // position ids, so a schedule can pass sparse positions. Activation buffers are allocated
 // on first use and reused; they only grow when a call needs more rows.
 #pragma once
@@ -73,9 +74,19 @@ class Transformer {
  private:
   void run(std::span<const int32_t> tokens, std::span<const int32_t> positions, int B, int T,
            std::span<const int> rows, bool keep_all_layers, const Dropout& dropout = {});
+  // The config's norm (RMSNorm or LayerNorm); b is the LayerNorm bias, inv_rms RMSNorm's.
+  void norm(float* y, const float* x, const float* w, const float* b, int rows, float* inv_rms) const;
+  // y(M,N) = x·wᵀ (+ b).
+  static void linear(float* y, const float* x, const float* w, const float* b, int M, int N, int K);
+  // x(rows,d) += [post_norm](h(rows,K)·wᵀ + b): a residual branch's output projection.
+  void residual_branch(float* x, const float* h, const float* w, const float* b, const float* post_norm,
+                       int rows, int K);
   std::shared_ptr<const Weights> weights_;
   Activations acts_;
   std::vector<float> mlp_scratch_;  // (N, d): logits rows at inference, a branch's output in training
+  std::vector<float> branch_;         // (N, d) Gemma 2's post-normed branch output
+  std::vector<float> rope_inv_freq_;  // scaled RoPE only: head_dim/2 frequencies
+
 };
 
 }  // namespace strata

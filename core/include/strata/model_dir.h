@@ -1,11 +1,15 @@
 // A strata model on disk: a directory laid out like a Hugging Face checkpoint,
 //   config.json        the architecture (see config.h)
-//   model.safetensors  every parameter under its Hugging Face name (see weights.h)
+//   model.safetensors  every parameter under its Hugging Face name (see weights.h), or
+//   model-0000k-of-0000N.safetensors + model.safetensors.index.json  the same, sharded
 //   tokenizer.json     the tokenizer, read and written by the tokenizer module, not here
 // so a directory can move between strata and the HF ecosystem in either direction.
 #pragma once
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "strata/safetensors.h"
 #include "strata/tokenizer.h"
@@ -13,12 +17,24 @@
 
 namespace strata {
 
-// Reads config.json and model.safetensors (F32, F16 or BF16; converted to float32).
-// Strict: every tensor of parameter_layout(config) must be present with exactly its
-// expected shape, and no other tensor may appear, except a redundant "lm_head.weight"
-// when the embeddings are tied, which is ignored. Throws strata::Error naming the
-// directory or file, and the tensor and shapes where relevant.
-Weights load_weights(const std::string& dir);
+// What a checkpoint held, for `strata info`: its files and the dtypes stored in them.
+struct CheckpointInfo {
+  std::vector<std::string> files;  // model.safetensors, or the shards in index order
+  uint64_t file_bytes = 0;         // their total size
+  std::string dtypes;              // the stored dtypes of the model's tensors, e.g. "BF16"
+};
+
+// Reads config.json and model.safetensors, or the shards model.safetensors.index.json names
+// (F32, F16 or BF16; converted to float32 while loading, in one place: load_tensor in
+// model_dir.cpp). Strict: every tensor of parameter_layout(config) must be present with
+// exactly its expected shape, and no other tensor may appear, except a redundant
+// "lm_head.weight" when the embeddings are tied and GPT-2's attention-mask buffers, which
+// are ignored. GPT-2 tensors may also be named without the "transformer." prefix (the
+// original checkpoints). An index is checked too: every shard it names must exist and hold
+// the tensors it maps there; a tensor in two shards, or in a shard the index does not map
+// it to, is refused. Throws strata::Error naming the directory or file, and the tensor and
+// shapes where relevant. info, if given, receives what the checkpoint held.
+Weights load_weights(const std::string& dir, CheckpointInfo* info = nullptr);
 
 // Writes config.json and model.safetensors (metadata {"format": "pt"}) into dir, creating
 // it if needed. Each file is written atomically; tokenizer.json is left alone.
@@ -28,8 +44,13 @@ void save_weights(const Weights& w, const std::string& dir, DType storage = DTyp
 struct LoadedModel {
   std::shared_ptr<Weights> weights;
   Tokenizer tokenizer;
+  CheckpointInfo checkpoint;
 };
 LoadedModel load_model(const std::string& dir);
+
+// dir/tokenizer.json, checked not to exceed the model's vocabulary. When not required, a
+// missing file gives nullopt (token ids can be scored without their tokenizer).
+std::optional<Tokenizer> load_tokenizer(const std::string& dir, const ModelConfig& config, bool required);
 
 // The inverse of load_model: config.json, model.safetensors and tokenizer.json, each
 // written atomically (the weights first, the tokenizer last).

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "strata/dtype.h"
+#include "strata/file_util.h"
 
 namespace strata {
 
@@ -27,7 +28,7 @@ struct TensorEntry {
 
 class SafetensorsReader {
  public:
-  // Reads the whole file and validates its header; throws strata::Error.
+  // Maps the file and validates its header; throws strata::Error.
   static SafetensorsReader open(const std::string& path);
 
   const std::string& path() const { return path_; }
@@ -43,7 +44,7 @@ class SafetensorsReader {
 
  private:
   std::string path_;
-  std::string bytes_;        // the whole file
+  FileBytes bytes_;          // the whole file, memory-mapped
   size_t data_start_ = 0;    // 8 + header length
   std::vector<TensorEntry> tensors_;
   std::map<std::string, size_t> index_;  // name -> position in tensors_

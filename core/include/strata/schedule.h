@@ -187,6 +187,10 @@ std::unique_ptr<Schedule> make_schedule(std::string_view spec);
 // Everything that can make (schedule, L, model, target) unusable, each with its own
 // message: L < 1, L > max_context (the model's trained context), t < L, and the
 // schedule's own rules (base < 2, L not a power of the base, oversized custom windows).
-void validate_budget(const Schedule& schedule, int budget, int max_context, int64_t t);
+// relative_positions is false for a model with absolute (learned) position embeddings:
+// there a sparse window's position ids would not mean "this far back", so a schedule with
+// gaps in any window is refused; contiguous windows (ids 0 … n-1) run on any model.
+void validate_budget(const Schedule& schedule, int budget, int max_context, int64_t t,
+                     bool relative_positions = true);
 
 }  // namespace strata

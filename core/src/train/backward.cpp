@@ -152,7 +152,7 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
   linear_backward(dnorm_.data(), false, g.lm_head, dlogits_.data(), a.final_norm.data(), w.lm_head, N, V, d);
   std::fill(dx_.begin(), dx_.begin() + Nd, 0.0f);
   rmsnorm_backward(dx_.data(), g.final_norm, dnorm_.data(), a.residual.data() + size_t(L) * Nd, w.final_norm,
-                   a.final_inv_rms.data(), N, d, c.norm_weight_plus_one);
+                   a.final_inv_rms.data(), N, d, (c.norm == NormKind::kRMSNormPlusOne));
 
   // dx_ holds the gradient of the residual stream; each block adds its branch's share.
   for (int l = L - 1; l >= 0; --l) {
@@ -174,11 +174,11 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
     // MLP block: x_out = x_mid + down(act(gate) * up).
     linear_backward(dact_.data(), false, lg.w_down, branch_gradient(1), a.act.data() + s * N * f, lw.w_down, N, d, f);
     gated_activation_backward(dgate_.data(), dup_.data(), dact_.data(), a.gate.data() + s * N * f,
-                              a.up.data() + s * N * f, size_t(N) * f, c.hidden_act);
+                              a.up.data() + s * N * f, size_t(N) * f, c.gate_activation());
     linear_backward(dnorm_.data(), false, lg.w_gate, dgate_.data(), mlp_in, lw.w_gate, N, f, d);
     linear_backward(dnorm_.data(), true, lg.w_up, dup_.data(), mlp_in, lw.w_up, N, f, d);
     rmsnorm_backward(dx_.data(), lg.mlp_norm, dnorm_.data(), a.residual_mid.data() + s * Nd, lw.mlp_norm,
-                     a.mlp_inv_rms.data() + s * N, N, d, c.norm_weight_plus_one);
+                     a.mlp_inv_rms.data() + s * N, N, d, (c.norm == NormKind::kRMSNormPlusOne));
 
     // Attention block: x_mid = x + o_proj(attention(rope(q), rope(k), v)).
     linear_backward(dattn_.data(), false, lg.wo, branch_gradient(0), a.attn_out.data() + s * N * qd, lw.wo, N, d, qd);
@@ -191,7 +191,7 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
     linear_backward(dnorm_.data(), true, lg.wk, dk_.data(), attn_in, lw.wk, N, kvd, d);
     linear_backward(dnorm_.data(), true, lg.wv, dv_.data(), attn_in, lw.wv, N, kvd, d);
     rmsnorm_backward(dx_.data(), lg.attn_norm, dnorm_.data(), a.residual.data() + s * Nd, lw.attn_norm,
-                     a.attn_inv_rms.data() + s * N, N, d, c.norm_weight_plus_one);
+                     a.attn_inv_rms.data() + s * N, N, d, (c.norm == NormKind::kRMSNormPlusOne));
   }
 
   // Embedding: rows of the table receive the stream's gradient (scaled like the forward).
