@@ -1,6 +1,7 @@
 // The run behind `strata analyze`: targets, sweep, row sinks, summary. See analysis_run.h.
 #include "strata/analysis_run.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -24,7 +25,9 @@ std::string AnalysisPlan::target_selection() const {
 std::string AnalysisPlan::target_selection_note() const {
   const std::string L = std::to_string(options.budget);
   const std::string sel = target_selection();
-  if (sel == "words") return "every token of whole words whose first token is at t >= L";
+  if (sel == "words")
+    return options.span_from >= 0 ? "every token of the whole words inside the span asked for"
+                                  : "every token of whole words whose first token is at t >= L";
   if (sel == "span") return "every position of the span asked for";
   if (sel == "all") return "every position t >= L of the text";
   if (sel == "stride") return "every stride-th position from t = L";
@@ -62,7 +65,23 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
   o.prefix_sharing = options.prefix_sharing;
   bool can_share = false;
   for (const auto& s : schedules) can_share |= options.prefix_sharing && s->contiguous(L);
-  if (options.by_word) {
+  const int64_t span_to = options.span_to < 0 ? n : options.span_to;
+  if (options.span_from >= 0) {
+    const std::string span = "--span " + std::to_string(options.span_from) + ":" + std::to_string(span_to);
+    if (options.span_from < L)
+      throw Error(span + ": targets start at t = L = " + std::to_string(L) + " (each needs L tokens of context)");
+    if (span_to > n) throw Error(span + ": the text has only " + std::to_string(n) + " tokens");
+    if (span_to <= options.span_from) throw Error(span + " is empty");
+  }
+  if (options.by_word && options.span_from >= 0) {  // every whole word inside the span
+    plan.words = index_words(tokenizer, tokens);
+    for (size_t w = 0; w < plan.words.words.size(); ++w)
+      if (plan.words.words[w].first_token >= options.span_from && plan.words.words[w].last_token < span_to)
+        plan.chosen_words.push_back(int64_t(w));
+    if (plan.chosen_words.empty())
+      throw Error("--span " + std::to_string(options.span_from) + ":" + std::to_string(span_to) + ": no whole word lies inside it");
+    o.positions = word_targets(plan.words, plan.chosen_words);
+  } else if (options.by_word) {
     plan.words = index_words(tokenizer, tokens);
     int64_t count = options.targets;
     if (options.all_targets) {
@@ -73,15 +92,7 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
     plan.chosen_words = choose_words(plan.words, L, count, options.all_targets ? 0 : options.stride);
     o.positions = word_targets(plan.words, plan.chosen_words);
   } else if (options.span_from >= 0) {
-    const int64_t from = options.span_from, to = options.span_to < 0 ? n : options.span_to;
-    if (from < L)
-      throw Error("--span " + std::to_string(from) + ":" + std::to_string(to) + ": targets start at t = L = " +
-                  std::to_string(L) + " (each needs L tokens of context)");
-    if (to > n)
-      throw Error("--span " + std::to_string(from) + ":" + std::to_string(to) + ": the text has only " + std::to_string(n) +
-                  " tokens");
-    if (to <= from) throw Error("--span " + std::to_string(from) + ":" + std::to_string(to) + " is empty");
-    for (int64_t t = from; t < to; ++t) o.positions.push_back(t);
+    for (int64_t t = options.span_from; t < span_to; ++t) o.positions.push_back(t);
   } else if (options.all_targets) {
     if (n <= L) throw Error("analysis: the text has " + std::to_string(n) + " tokens, none after the first L = " + std::to_string(L));
     for (int64_t t = L; t < n; ++t) o.positions.push_back(t);

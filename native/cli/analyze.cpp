@@ -135,7 +135,6 @@ int run_analyze(AnalyzeArgs a) {
     span = parse_span(a.span);
     if (a.targets_given) throw Error("--span and --targets both choose the targets; give one");
     if (a.stride_given) throw Error("--span takes every position of the span; it does not combine with --stride");
-    if (a.by == "word") throw Error("--span chooses token positions; it does not combine with --by word");
   }
   if (all_targets && a.stride_given) throw Error("--targets all takes every position; it does not combine with --stride");
   if (!(a.tolerance > 0 && a.tolerance < 1)) {

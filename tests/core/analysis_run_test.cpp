@@ -113,6 +113,14 @@ TEST(AnalysisRunTest, PlanBySpanAndAll) {
   int64_t eligible = 0;
   for (const Word& w : p.words.words) eligible += w.first_token >= 8;
   EXPECT_EQ(int64_t(p.chosen_words.size()), eligible);
+  o.all_targets = false, o.span_from = 20, o.span_to = 60;  // the whole words inside a span
+  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  ASSERT_FALSE(p.chosen_words.empty());
+  for (int64_t w : p.chosen_words) {
+    EXPECT_GE(p.words.words[size_t(w)].first_token, 20);
+    EXPECT_LT(p.words.words[size_t(w)].last_token, 60);
+  }
+  EXPECT_EQ(p.sweep.positions, word_targets(p.words, p.chosen_words));
 }
 
 TEST(AnalysisRunTest, PlanByWord) {

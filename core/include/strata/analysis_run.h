@@ -27,8 +27,9 @@ namespace strata {
 struct AnalysisOptions {
   int budget = 256;
   std::vector<std::string> schedules = {"sequential", "hierarchical"};  // make_schedule specs
-  // The targets, by the first that applies: every token of whole words (by_word; `targets`
-  // words, or all of them); every position of a span [span_from, span_to) (span_to < 0:
+  // The targets, by the first that applies: every token of whole words (by_word; the words
+  // inside the span, or `targets` words, or all of them); every position of a span
+  // [span_from, span_to) (span_to < 0:
   // to the end); every position t >= L (all_targets); every stride-th position; `targets`
   // positions in contiguous blocks (choose_blocks) when a schedule can share passes; or
   // `targets` positions spread evenly.
