@@ -61,7 +61,7 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
   o.batch = options.batch;
   o.with_empty = options.with_empty;
   o.bos = options.bos;
-  o.bos_id = tokenizer.bos_id();
+  o.bos_id = options.bos_id >= 0 ? options.bos_id : tokenizer.bos_id();
   o.prefix_sharing = options.prefix_sharing;
   bool can_share = false;
   for (const auto& s : schedules) can_share |= options.prefix_sharing && s->contiguous(L);
@@ -143,6 +143,7 @@ nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokeniz
   info.text_bytes = plan.options.text_bytes;
   info.text_tokens = int64_t(tokens.size());
   info.tolerance = plan.options.tolerance;
+  info.bos_reason = plan.options.bos_reason;
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   info.target_selection = plan.target_selection();
   info.target_selection_note = plan.target_selection_note();
