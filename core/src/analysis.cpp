@@ -271,7 +271,10 @@ void StreamingGram::add_target(const std::vector<std::vector<float>>& updates) {
   add_target(block, int(vocab));
 }
 
-void StreamingGram::add_target(std::span<const float> updates, int vocab) {
+void StreamingGram::add_target(std::span<const float> updates, int vocab) { add_targets(updates, vocab, 1); }
+
+void StreamingGram::add_targets(std::span<const float> updates, int64_t vocab, int64_t targets) {
+  if (targets < 1) throw Error("transition matrix: a block of " + std::to_string(targets) + " targets");
   if (vocab < 1 || updates.size() % size_t(vocab) != 0)
     throw Error("transition matrix: " + std::to_string(updates.size()) + " values is not a whole number of vectors of length " +
                 std::to_string(vocab));
@@ -287,7 +290,7 @@ void StreamingGram::add_target(std::span<const float> updates, int vocab) {
   g.selfadjointView<Eigen::Lower>().rankUpdate(u);  // GᵀG += u·uᵀ, one triangle: half the work
   for (int j = 1; j < k_; ++j)
     for (int i = 0; i < j; ++i) g(i, j) = g(j, i);
-  ++targets_;
+  targets_ += targets;
 }
 
 StreamingGram StreamingGram::leading(int k) const {

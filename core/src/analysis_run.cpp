@@ -1,6 +1,7 @@
 // The run behind `strata analyze`: targets, sweep, row sinks, summary. See analysis_run.h.
 #include "strata/analysis_run.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -13,10 +14,32 @@
 namespace strata {
 
 std::string AnalysisPlan::target_selection() const {
-  return options.by_word ? "words" : options.stride > 0 ? "stride" : "even";
+  const AnalysisOptions& o = options;
+  if (o.by_word) return "words";
+  if (o.span_from >= 0) return "span";
+  if (o.all_targets) return "all";
+  if (o.stride > 0) return "stride";
+  return passes.shared.empty() ? "even" : "blocks";
 }
 
-AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& tokenizer, std::span<const int32_t> tokens) {
+std::string AnalysisPlan::target_selection_note() const {
+  const std::string L = std::to_string(options.budget);
+  const std::string sel = target_selection();
+  if (sel == "words")
+    return options.span_from >= 0 ? "every token of the whole words inside the span asked for"
+                                  : "every token of whole words whose first token is at t >= L";
+  if (sel == "span") return "every position of the span asked for";
+  if (sel == "all") return "every position t >= L of the text";
+  if (sel == "stride") return "every stride-th position from t = L";
+  if (sel == "blocks")
+    return "contiguous blocks of at least L = " + L +
+           " targets (one block below 2L), spread evenly over the text: shared passes serve a block of m targets for about "
+           "L + L^2/2m token-forwards per target, where spread targets share nothing and cost the schedules' own sum";
+  return "spread evenly over t >= L (no schedule can share passes, so blocks would cost the same)";
+}
+
+AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+                           const ModelConfig& config) {
   AnalysisPlan plan;
   plan.options = options;
   std::vector<std::unique_ptr<Schedule>> schedules;
@@ -27,31 +50,64 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
     names.push_back(schedules.back()->name());
   }
   if (schedules.empty()) throw Error("analysis: no schedules given");
+  const int L = options.budget;
+  const int64_t n = int64_t(tokens.size());
 
   SweepOptions& o = plan.sweep;
-  o.budget = options.budget;
+  o.budget = L;
   o.schedules = options.schedules;
   o.targets = options.targets;
   o.stride = options.stride;
   o.batch = options.batch;
   o.with_empty = options.with_empty;
-  o.bos_id = tokenizer.bos_id();
-  if (options.by_word) {
+  o.bos = options.bos;
+  o.bos_id = options.bos_id >= 0 ? options.bos_id : tokenizer.bos_id();
+  o.prefix_sharing = options.prefix_sharing;
+  bool can_share = false;
+  for (const auto& s : schedules) can_share |= options.prefix_sharing && s->contiguous(L);
+  const int64_t span_to = options.span_to < 0 ? n : options.span_to;
+  if (options.span_from >= 0) {
+    const std::string span = "--span " + std::to_string(options.span_from) + ":" + std::to_string(span_to);
+    if (options.span_from < L)
+      throw Error(span + ": targets start at t = L = " + std::to_string(L) + " (each needs L tokens of context)");
+    if (span_to > n) throw Error(span + ": the text has only " + std::to_string(n) + " tokens");
+    if (span_to <= options.span_from) throw Error(span + " is empty");
+  }
+  if (options.by_word && options.span_from >= 0) {  // every whole word inside the span
     plan.words = index_words(tokenizer, tokens);
-    plan.chosen_words = choose_words(plan.words, options.budget, options.targets, options.stride);
+    for (size_t w = 0; w < plan.words.words.size(); ++w)
+      if (plan.words.words[w].first_token >= options.span_from && plan.words.words[w].last_token < span_to)
+        plan.chosen_words.push_back(int64_t(w));
+    if (plan.chosen_words.empty())
+      throw Error("--span " + std::to_string(options.span_from) + ":" + std::to_string(span_to) + ": no whole word lies inside it");
     o.positions = word_targets(plan.words, plan.chosen_words);
+  } else if (options.by_word) {
+    plan.words = index_words(tokenizer, tokens);
+    int64_t count = options.targets;
+    if (options.all_targets) {
+      count = 0;
+      for (const Word& w : plan.words.words) count += w.first_token >= L ? 1 : 0;
+      if (count == 0) throw Error("analysis: no whole word starts after the first " + std::to_string(L) + " tokens");
+    }
+    plan.chosen_words = choose_words(plan.words, L, count, options.all_targets ? 0 : options.stride);
+    o.positions = word_targets(plan.words, plan.chosen_words);
+  } else if (options.span_from >= 0) {
+    for (int64_t t = options.span_from; t < span_to; ++t) o.positions.push_back(t);
+  } else if (options.all_targets) {
+    if (n <= L) throw Error("analysis: the text has " + std::to_string(n) + " tokens, none after the first L = " + std::to_string(L));
+    for (int64_t t = L; t < n; ++t) o.positions.push_back(t);
+  } else if (options.stride > 0 || !can_share) {
+    o.positions = choose_targets(n, L, options.targets, options.stride);
   } else {
-    o.positions = choose_targets(int64_t(tokens.size()), options.budget, options.targets, options.stride);
+    o.positions = choose_blocks(n, L, options.targets);
   }
 
+  plan.passes = plan_sweep(config, n, o);
   plan.labels = schedule_labels(names);
-  for (const auto& s : schedules) {
-    std::vector<int> lens;
-    for (const ContextSet& c : s->contexts(options.budget, options.budget, options.with_empty)) lens.push_back(c.size());
-    plan.context_len.push_back(lens);
-    plan.token_forwards_per_target.push_back(s->token_forwards(options.budget, options.with_empty));
-    plan.total_token_forwards += plan.token_forwards_per_target.back() * plan.targets();
-  }
+  plan.context_len = plan.passes.context_len;
+  plan.token_forwards_per_target = plan.passes.own_token_forwards_per_target;
+  plan.own_token_forwards = plan.passes.own_token_forwards();
+  plan.spent_token_forwards = plan.passes.spent_token_forwards();
   return plan;
 }
 
@@ -72,11 +128,14 @@ nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokeniz
   }
 
   const auto start = std::chrono::steady_clock::now();
-  const SweepResult result = run_sweep(model, tokens, plan.sweep, [&](const SweepRow& r) {
-    if (sinks.on_row) sinks.on_row(r);
-    if (tokens_csv) tokens_csv->add(r);
-    if (words) words->add(r);
-  });
+  const SweepResult result = run_sweep(
+      model, tokens, plan.sweep,
+      [&](const SweepRow& r) {
+        if (sinks.on_row) sinks.on_row(r);
+        if (tokens_csv) tokens_csv->add(r);
+        if (words) words->add(r);
+      },
+      sinks.on_progress);
 
   ReportInfo info;
   info.model_dir = plan.options.model_dir;
@@ -84,8 +143,11 @@ nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokeniz
   info.text_bytes = plan.options.text_bytes;
   info.text_tokens = int64_t(tokens.size());
   info.tolerance = plan.options.tolerance;
+  info.bos_reason = plan.options.bos_reason;
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   info.target_selection = plan.target_selection();
+  info.target_selection_note = plan.target_selection_note();
+  info.plan = &plan.passes;
   info.tokenizer = &tokenizer;
   info.tokens = tokens;
   if (words) {

@@ -1,7 +1,7 @@
 // `strata analyze` (native/cli/analyze.cpp), through the binary only: a report directory
 // written whole (tokens.csv, summary.json, report.html, words.csv with --by word), an old
 // one replaced only with --force; every bad model, text, budget, schedule, --out,
-// --tolerance or --targets refused by name before anything is written.
+// --tolerance, --targets, --span or --bos refused by name before anything is written.
 #include "cli_harness.h"
 
 #include <algorithm>
@@ -9,17 +9,32 @@
 namespace strata::cli_test {
 namespace {
 
-// A small good run on {tiny} with some options changed: changes are option, value pairs
-// that replace the option's value or are added.
-std::vector<std::string> analyze(const std::vector<std::string>& changes) {
-  std::vector<std::string> args = {"analyze", "--model", "{tiny}", "--text", "{text}", "--budget", "8", "--targets", "4",
-                                   "--out", "{out}"};
+std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// `args` with some options changed: changes are option, value pairs that replace the
+// option's value or are added.
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& changes) {
   for (size_t i = 0; i + 1 < changes.size(); i += 2) {
     const auto at = std::find(args.begin(), args.end(), changes[i]);
     if (at != args.end()) *(at + 1) = changes[i + 1];
     else args.insert(args.end(), {changes[i], changes[i + 1]});
   }
   return args;
+}
+
+// A small good run on {tiny} with some options changed.
+std::vector<std::string> analyze(const std::vector<std::string>& changes) {
+  return with({"analyze", "--model", "{tiny}", "--text", "{text}", "--budget", "8", "--targets", "4", "--out", "{out}"},
+              changes);
+}
+
+// The same run with every position of a span as its targets.
+std::vector<std::string> span(const std::vector<std::string>& changes) {
+  return with({"analyze", "--model", "{tiny}", "--text", "{text}", "--budget", "8", "--span", "8:40", "--out", "{out}"},
+              changes);
 }
 
 // The same run from token ids ({ids}: the text's tokens) instead of the text.
@@ -56,6 +71,17 @@ const CliCase kCases[] = {
           "sequential,hierarchical,custom:[1,4,{\"offsets\":[1,2,16]}]", "--tolerance", "0.05", "--out", "{out}"},
          "final gap", report_files("out")),
 
+    good("analyze_span", span({}), "report in {out}/report.html", report_files("out")),
+    good("analyze_span_to_the_end", span({"--span", "200:"}), "report in {out}/report.html", report_files("out")),
+    good("analyze_targets_all", analyze({"--targets", "all", "--budget", "64"}), "report in {out}/report.html",
+         report_files("out")),
+    good("analyze_span_no_prefix_sharing", concat(span({}), {"--no-prefix-sharing"}), "report in {out}/report.html",
+         report_files("out")),
+    good("analyze_default_model_bos_always",
+         {"analyze", "--model", "{default}", "--text", "{text}", "--budget", "16", "--span", "16:48", "--bos", "always",
+          "--with-empty", "--out", "{out}"},
+         "report in {out}/report.html", report_files("out")),
+
     bad("analyze_missing_model_dir", analyze({"--model", "{absent}"}), "{absent}: not a model directory"),
     bad("analyze_truncated_weights", analyze({"--model", "{truncated}"}), "model.safetensors: truncated"),
     bad("analyze_malformed_config", analyze({"--model", "{badconfig}"}), "config.json: malformed JSON"),
@@ -83,7 +109,18 @@ const CliCase kCases[] = {
     bad("analyze_tolerance_negative", analyze({"--tolerance", "-0.5"}), "--tolerance must be in (0, 1), got -0.5"),
     bad("analyze_tolerance_not_a_number", analyze({"--tolerance", "tight"}), "Could not convert: --tolerance = tight",
         104),
-    bad("analyze_targets_zero", analyze({"--targets", "0"}), "--targets must be at least 1, got 0"),
+    bad("analyze_targets_zero", analyze({"--targets", "0"}), "--targets must be a number of at least 1 or \"all\", got \"0\""),
+    bad("analyze_targets_not_a_number", analyze({"--targets", "many"}), "--targets must be a number of at least 1 or \"all\""),
+    bad("analyze_targets_all_with_stride", analyze({"--targets", "all", "--stride", "3"}),
+        "--targets all takes every position; it does not combine with --stride"),
+    bad("analyze_span_and_targets", analyze({"--span", "8:20"}), "--span and --targets both choose the targets; give one"),
+    bad("analyze_span_malformed", span({"--span", "8-20"}), "--span \"8-20\": expected FROM:TO"),
+    bad("analyze_span_empty", span({"--span", "20:20"}), "--span 20:20 is empty"),
+    bad("analyze_span_before_the_budget", span({"--span", "2:20"}), "targets start at t = L = 8"),
+    bad("analyze_span_past_the_text", span({"--span", "8:100000"}), "--span 8:100000: the text has only"),
+    bad("analyze_span_with_stride", span({"--stride", "2"}), "--span takes every position of the span"),
+    bad("analyze_bos_unknown", analyze({"--bos", "sometimes"}), "--bos must be auto, always or never, not \"sometimes\""),
+    bad("analyze_bos_always_without_a_bos", analyze({"--bos", "always"}), "--bos always, but no file names a BOS token"),
     bad("analyze_by_unknown_unit", analyze({"--by", "sentence"}), "--by: sentence not in {word}", 105),
 };
 

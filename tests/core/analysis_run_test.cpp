@@ -51,30 +51,81 @@ ojson without_times(ojson s) {
   s["compute"]["seconds"] = nullptr;
   s["compute"]["wall_time_ratio_seq_to_hier"] = nullptr;
   for (auto& [name, js] : s["schedules"].items()) js["seconds"] = nullptr, js["token_forwards_per_second"] = nullptr;
+  auto untime = [](ojson& spent) {
+    for (const char* key : {"seconds", "gram_seconds", "token_forwards_per_second"}) spent[key] = nullptr;
+  };
+  untime(s["compute"]["spent"]);
+  for (auto& [name, path] : s["compute"]["paths"].items()) untime(path);
   return s;
 }
 
 TEST(AnalysisRunTest, PlanByToken) {
   const Inputs x;
-  const AnalysisPlan p = plan_analysis(options(false), x.tok, x.tokens);
-  EXPECT_EQ(p.sweep.positions, choose_targets(int64_t(x.tokens.size()), 8, 5, 0));
+  const AnalysisPlan p = plan_analysis(options(false), x.tok, x.tokens, x.weights->config);
+  // Every schedule here can share passes, so the targets come as one contiguous block.
+  EXPECT_EQ(p.sweep.positions, choose_blocks(int64_t(x.tokens.size()), 8, 5));
   EXPECT_EQ(p.targets(), 5);
-  EXPECT_EQ(p.target_selection(), "even");
+  EXPECT_EQ(p.target_selection(), "blocks");
+  EXPECT_NE(p.target_selection_note().find("contiguous blocks"), std::string::npos);
   EXPECT_EQ(p.labels, (std::vector<std::string>{"sequential", "hierarchical", "custom", "custom#2"}));
   EXPECT_EQ(p.context_len[1], (std::vector<int>{1, 2, 4, 8}));
   EXPECT_EQ(p.context_len[2], (std::vector<int>{1, 3}));
   EXPECT_EQ(p.token_forwards_per_target, (std::vector<int64_t>{36, 15, 4, 2}));
-  EXPECT_EQ(p.total_token_forwards, 5 * (36 + 15 + 4 + 2));
+  EXPECT_EQ(p.own_token_forwards, 5 * (36 + 15 + 4 + 2));
+  EXPECT_EQ(p.passes.shared, (std::vector<int>{0, 1, 2, 3}));
+  EXPECT_EQ(p.spent_token_forwards, p.passes.spent_token_forwards());
+  EXPECT_LT(p.spent_token_forwards, p.own_token_forwards / 3);
   EXPECT_TRUE(p.chosen_words.empty());
+  AnalysisOptions unshared = options(false);
+  unshared.prefix_sharing = false;  // nothing to share: spread evenly, as before
+  const AnalysisPlan even = plan_analysis(unshared, x.tok, x.tokens, x.weights->config);
+  EXPECT_EQ(even.target_selection(), "even");
+  EXPECT_EQ(even.sweep.positions, choose_targets(int64_t(x.tokens.size()), 8, 5, 0));
+  EXPECT_EQ(even.spent_token_forwards, even.own_token_forwards);
   AnalysisOptions strided = options(false);
   strided.stride = 7;
-  EXPECT_EQ(plan_analysis(strided, x.tok, x.tokens).target_selection(), "stride");
-  EXPECT_EQ(plan_analysis(strided, x.tok, x.tokens).sweep.positions, (std::vector<int64_t>{8, 15, 22, 29, 36}));
+  EXPECT_EQ(plan_analysis(strided, x.tok, x.tokens, x.weights->config).target_selection(), "stride");
+  EXPECT_EQ(plan_analysis(strided, x.tok, x.tokens, x.weights->config).sweep.positions, (std::vector<int64_t>{8, 15, 22, 29, 36}));
+}
+
+TEST(AnalysisRunTest, PlanBySpanAndAll) {
+  const Inputs x;
+  const int64_t n = int64_t(x.tokens.size());
+  AnalysisOptions o = options(false);
+  o.span_from = 10, o.span_to = 30;
+  AnalysisPlan p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  EXPECT_EQ(p.target_selection(), "span");
+  ASSERT_EQ(p.targets(), 20);
+  EXPECT_EQ(p.sweep.positions.front(), 10);
+  EXPECT_EQ(p.sweep.positions.back(), 29);
+  o.span_to = -1;  // to the end
+  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  EXPECT_EQ(p.targets(), n - 10);
+  o = options(false);
+  o.all_targets = true;
+  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  EXPECT_EQ(p.target_selection(), "all");
+  EXPECT_EQ(p.targets(), n - 8);
+  EXPECT_EQ(p.sweep.positions.front(), 8);
+  o.by_word = true;  // every whole word after the first L tokens
+  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  EXPECT_EQ(p.target_selection(), "words");
+  int64_t eligible = 0;
+  for (const Word& w : p.words.words) eligible += w.first_token >= 8;
+  EXPECT_EQ(int64_t(p.chosen_words.size()), eligible);
+  o.all_targets = false, o.span_from = 20, o.span_to = 60;  // the whole words inside a span
+  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  ASSERT_FALSE(p.chosen_words.empty());
+  for (int64_t w : p.chosen_words) {
+    EXPECT_GE(p.words.words[size_t(w)].first_token, 20);
+    EXPECT_LT(p.words.words[size_t(w)].last_token, 60);
+  }
+  EXPECT_EQ(p.sweep.positions, word_targets(p.words, p.chosen_words));
 }
 
 TEST(AnalysisRunTest, PlanByWord) {
   const Inputs x;
-  const AnalysisPlan p = plan_analysis(options(true), x.tok, x.tokens);
+  const AnalysisPlan p = plan_analysis(options(true), x.tok, x.tokens, x.weights->config);
   EXPECT_EQ(p.target_selection(), "words");
   ASSERT_EQ(p.chosen_words.size(), 5u);
   EXPECT_EQ(p.sweep.positions, word_targets(p.words, p.chosen_words));
@@ -86,7 +137,7 @@ TEST(AnalysisRunTest, PlanRefusesWhatCannotRun) {
   const Inputs x;
   auto expect_error = [&](AnalysisOptions o, const std::string& fragment) {
     try {
-      plan_analysis(o, x.tok, x.tokens);
+      plan_analysis(o, x.tok, x.tokens, x.weights->config);
       ADD_FAILURE() << "expected an error containing " << fragment;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
@@ -103,13 +154,17 @@ TEST(AnalysisRunTest, PlanRefusesWhatCannotRun) {
   expect_error(o, "target words requested");
   o = options(false), o.schedules = {};
   expect_error(o, "no schedules");
+  o = options(false), o.span_from = 4, o.span_to = 20;
+  expect_error(o, "targets start at t = L = 8");
+  o = options(false), o.span_from = 10, o.span_to = 100000;
+  expect_error(o, "the text has only");
 }
 
 TEST(AnalysisRunTest, RowsAndSummaryAreThoseOfThePlainSweep) {
   const Inputs x;
   for (bool by_word : {false, true}) {
     SCOPED_TRACE(by_word ? "by word" : "by token");
-    const AnalysisPlan p = plan_analysis(options(by_word), x.tok, x.tokens);
+    const AnalysisPlan p = plan_analysis(options(by_word), x.tok, x.tokens, x.weights->config);
     Transformer model(x.weights);
     std::ostringstream tokens_csv, words_csv;
     int64_t rows_seen = 0;
@@ -131,6 +186,8 @@ TEST(AnalysisRunTest, RowsAndSummaryAreThoseOfThePlainSweep) {
     info.model_dir = "tiny", info.text_path = "woman.txt", info.text_bytes = int64_t(kText.size());
     info.text_tokens = int64_t(x.tokens.size());
     info.target_selection = p.target_selection();
+    info.target_selection_note = p.target_selection_note();
+    info.plan = &p.passes;
     info.tokenizer = &x.tok, info.tokens = x.tokens;
     std::vector<SeriesAccumulator> word_means;
     if (by_word) {
@@ -149,13 +206,13 @@ TEST(AnalysisRunTest, RowsAndSummaryAreThoseOfThePlainSweep) {
     }
     EXPECT_EQ(without_times(s).dump(), without_times(make_summary(r, p.sweep, model.config(), info)).dump());
     EXPECT_EQ(s["text"]["path"], "woman.txt");
-    EXPECT_EQ(s["targets"]["selection"], by_word ? "words" : "even");
+    EXPECT_EQ(s["targets"]["selection"], by_word ? "words" : "blocks");
   }
 }
 
 TEST(AnalysisRunTest, StopsWhenTheRowHookThrowsAndRefusesStraySinks) {
   const Inputs x;
-  const AnalysisPlan p = plan_analysis(options(false), x.tok, x.tokens);
+  const AnalysisPlan p = plan_analysis(options(false), x.tok, x.tokens, x.weights->config);
   Transformer model(x.weights);
   std::ostringstream csv;
   int calls = 0;

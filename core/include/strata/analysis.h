@@ -129,6 +129,10 @@ class StreamingGram {
   void add_target(const std::vector<std::vector<float>>& updates);
   // The same as one row-major (K, V) block.
   void add_target(std::span<const float> updates, int vocab);
+  // `targets` targets at once: a row-major (K, length) block whose row k is the k-th update
+  // of every one of them, concatenated (any fixed order of coordinates): GᵀG += blockᵀ-wise
+  // sum, as `targets` calls of add_target would give, with one product instead of many.
+  void add_targets(std::span<const float> updates, int64_t length, int64_t targets);
   void merge(const StreamingGram& other);  // throws strata::Error if K differs
 
   int columns() const { return k_; }

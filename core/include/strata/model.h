@@ -67,6 +67,14 @@ class Transformer {
                                               const Dropout& dropout = {});
   const Activations& activations() const { return acts_; }
 
+  // True when the logits are W·h exactly, W the output head and h the final normalised
+  // hidden state (activations().final_norm after forward): no soft-capping or other
+  // non-affine map after the head. Sweeps then form the Gram matrix of the updates from
+  // h (sweep.h, GramForm). False with final-logit soft-capping (Gemma 2): those sweeps keep
+  // the vocabulary form.
+  static bool logits_affine_in_hidden(const ModelConfig& c) { return c.final_logit_softcap == 0.0f; }
+  bool logits_affine_in_hidden() const { return logits_affine_in_hidden(config()); }
+
   // FLOPs of one forward pass over a sequence of n tokens, logits at one row:
   // 2·(matmul params)·n + attention (2·2·n²/2·q_dim per layer, causal).
   static double forward_flops(const ModelConfig& c, int n, int logit_rows = 1);

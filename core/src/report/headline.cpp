@@ -1,5 +1,6 @@
 // The headline numbers of a summary for a terminal (what `strata analyze` prints after
 // "report in …"). See report.h.
+#include <cmath>
 #include <cstdio>
 
 #include "strata/report.h"
@@ -15,6 +16,15 @@ std::string format(const char* f, Args... args) {
   std::snprintf(s.data(), s.size(), f, args...);
   s.pop_back();
   return s;
+}
+
+// 3289600 as "3.29M", 61925 as "61.9k".
+std::string human(double v) {
+  if (!std::isfinite(v)) return "-";
+  if (v >= 1e9) return format("%.2fG", v / 1e9);
+  if (v >= 1e6) return format("%.2fM", v / 1e6);
+  if (v >= 1e4) return format("%.1fk", v / 1e3);
+  return format("%.0f", v);
 }
 
 }  // namespace
@@ -37,11 +47,31 @@ std::string summary_headline(const nlohmann::ordered_json& summary) {
     if (rank.contains(name) && !rank[name].empty() && rank[name].back().is_number())
       out += format("  %-13s rank at L: %d of %d\n", name, rank[name].back().get<int>(),
                     rank.at(std::string(name) + "_bound").back().get<int>());
-  for (const auto& [name, s] : section("schedules").items())
-    out += format("  %-13s %.2f s, %.0f token-forwards/s\n", name.c_str(), s.value("seconds", 0.0),
-                  s.contains("token_forwards_per_second") && s["token_forwards_per_second"].is_number()
-                      ? s["token_forwards_per_second"].get<double>()
-                      : 0.0);
+  auto number = [](const ojson& j, const char* key) { return j.contains(key) && j[key].is_number() ? j[key].get<double>() : NAN; };
+  // Each schedule that ran on its own (the per-target path); shared passes have one line below.
+  for (const auto& [name, s] : section("schedules").items()) {
+    if (s.contains("seconds") && s["seconds"].is_number()) {
+      const double rate = number(s, "token_forwards_per_second");
+      out += format("  %-13s %.2f s, %.0f token-forwards/s\n", name.c_str(), number(s, "seconds"), std::isfinite(rate) ? rate : 0.0);
+    }
+  }
+  // Compute in its two views: the schedules' own cost (the paper's measure) and what the sweep spent.
+  const ojson& compute = section("compute");
+  if (compute.contains("own") && compute.contains("spent")) {
+    const ojson &own = compute["own"], &spent = compute["spent"];
+    out += format("  compute: the schedules' own cost %s token-forwards (each target run alone); the sweep spent %s "
+                  "(%.1fx less) in %.0f forward calls, %.1f s, %.0f token-forwards/s, Gram %.1f s\n",
+                  human(number(own, "token_forwards")).c_str(), human(number(spent, "token_forwards")).c_str(),
+                  number(compute, "sharing_factor"),
+                  number(spent, "forward_calls"), number(spent, "seconds"), number(spent, "token_forwards_per_second"),
+                  number(spent, "gram_seconds"));
+  }
+  const ojson& domain = section("domain");
+  if (domain.contains("bits_per_byte") && domain["bits_per_byte"].is_number())
+    out += format("  bits per byte: %.3f (a simple compressor on this text: %.3f)\n", number(domain, "bits_per_byte"),
+                  domain.contains("baseline") ? number(domain["baseline"], "bits_per_byte") : NAN);
+  if (domain.contains("message") && domain["message"].is_string())
+    out += "  WARNING: " + domain["message"].get<std::string>() + "\n";
   return out;
 }
 

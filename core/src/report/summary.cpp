@@ -5,6 +5,7 @@
 // the power-law fit, the rank); this file only selects and serialises. See report.h.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <memory>
@@ -23,10 +24,21 @@ namespace {
 using ojson = nlohmann::ordered_json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-constexpr const char* kFirstTokenPolicy =
-    "Targets are positions t >= L (the budget), so every target has its full budget of context; the first L "
-    "tokens of the text are context only and are never scored. No BOS token is prepended to any context; the "
-    "optional empty-context iteration alone feeds a BOS token.";
+std::string first_token_policy(const SweepOptions& o) {
+  std::string p =
+      "Targets are positions t >= L (the budget), so every target has its full budget of context; the first L "
+      "tokens of the text are context only and are never scored. ";
+  if (o.bos)
+    p += "Every context is fed as a BOS token (id " + std::to_string(o.bos_id) +
+         ") at position 0 followed by its window at positions 1 ... n; |C_k| counts the window only, token-forwards "
+         "count the BOS too. The empty-context iteration, when asked for, is the BOS token alone (never two).";
+  else
+    p += "No BOS token is prepended to any context; the optional empty-context iteration alone feeds a BOS token.";
+  return p;
+}
+
+// Above this many targets the summary lists them as ranges only.
+constexpr size_t kMaxListedPositions = 10000;
 
 // A number for JSON: NaN and infinities become null (nlohmann would do the same; being
 // explicit keeps the intent visible).
@@ -87,7 +99,8 @@ std::vector<Swept> derive(const SweepResult& result, const SweepOptions& options
     }
     double flops = 0, forwards = 0;
     for (size_t k = 0; k < K; ++k) {
-      const int len = std::max(1, s.context_len[k]);  // the empty iteration feeds one BOS token
+      // The empty iteration feeds one BOS token; with BOS on, every context one more.
+      const int len = s.context_len[k] == 0 ? 1 : s.context_len[k] + (options.bos ? 1 : 0);
       flops += Transformer::forward_flops(config, len);
       forwards += len;
       w.cumulative_flops.push_back(flops);
@@ -149,8 +162,12 @@ ojson model_section(const ModelConfig& config, const ReportInfo& info) {
 ojson targets_section(const SweepResult& result, const SweepOptions& options, const ReportInfo& info) {
   ojson targets;
   targets["count"] = int64_t(result.targets.size());
-  targets["positions"] = to_json_array(result.targets);
+  ojson ranges = ojson::array();
+  for (const auto& [from, to] : target_ranges(result.targets)) ranges.push_back({from, to});
+  targets["ranges"] = ranges;
+  if (result.targets.size() <= kMaxListedPositions) targets["positions"] = to_json_array(result.targets);
   targets["selection"] = info.target_selection.empty() ? (options.stride > 0 ? "stride" : "even") : info.target_selection;
+  if (!info.target_selection_note.empty()) targets["selection_note"] = info.target_selection_note;
   targets["stride"] = options.stride > 0 ? ojson(options.stride) : ojson(nullptr);
   if (info.tokenizer && !info.tokens.empty()) {
     double bytes = 0;  // a sum of small integers: exact, so its mean is rounded once
@@ -162,13 +179,19 @@ ojson targets_section(const SweepResult& result, const SweepOptions& options, co
 }
 
 // Per schedule: its curve over the iterations and what it cost.
-ojson schedules_section(const std::vector<Swept>& swept, const SweepOptions& options) {
+ojson schedules_section(const std::vector<Swept>& swept, const SweepOptions& options, const ReportInfo& info) {
   ojson schedules;
   for (size_t i = 0; i < swept.size(); ++i) {
     const Swept& w = swept[i];
     const ScheduleSweep& s = *w.sweep;
     ojson js;
     js["spec"] = options.schedules[i];
+    js["path"] = s.shared ? "shared passes" : "per target";
+    if (!s.shared && info.plan) {
+      const auto& pt = info.plan->per_target;
+      const auto it = std::find(pt.begin(), pt.end(), int(i));
+      if (it != pt.end()) js["path_reason"] = info.plan->why_per_target[size_t(it - pt.begin())];
+    }
     js["iterations"] = s.context_len.size();
     js["context_len"] = to_json_array(s.context_len);
     js["span"] = to_json_array(w.span);
@@ -177,8 +200,9 @@ ojson schedules_section(const std::vector<Swept>& swept, const SweepOptions& opt
     js["token_forwards"] = s.token_forwards;
     js["token_forwards_per_target"] = w.cumulative_token_forwards.back();
     js["flops"] = s.flops;
-    js["seconds"] = s.seconds;
-    js["token_forwards_per_second"] = num(s.seconds > 0 ? double(s.token_forwards) / s.seconds : kNaN);
+    // A schedule on shared passes has no wall time of its own: the passes served all of them.
+    js["seconds"] = s.shared ? ojson(nullptr) : ojson(s.seconds);
+    js["token_forwards_per_second"] = num(!s.shared && s.seconds > 0 ? double(s.token_forwards) / s.seconds : kNaN);
     schedules[w.label] = js;
   }
   return schedules;
@@ -342,11 +366,27 @@ void finals_section(ojson& j, const std::vector<Swept>& swept, int seq, int hier
   j["final_mean_bits"] = finals;
 }
 
-ojson compute_section(const std::vector<Swept>& swept, int seq, int hier, double seconds) {
+ojson spent_json(const SweepSpent& p) {
+  return {{"token_forwards", p.token_forwards},
+          {"padding_token_forwards", p.padding},
+          {"flops", p.flops},
+          {"forward_calls", p.forward_calls},
+          {"passes", p.passes},
+          {"seconds", p.seconds},
+          {"gram_seconds", p.gram_seconds},
+          {"token_forwards_per_second", num(p.seconds > 0 ? double(p.token_forwards) / p.seconds : kNaN)}};
+}
+
+// Compute in two views: the schedules' own cost (what each target costs run alone, the
+// paper's measure and the anytime curve's axis) and what the sweep spent (shared passes
+// serve many targets and schedules at once).
+ojson compute_section(const SweepResult& result, const std::vector<Swept>& swept, int seq, int hier, double seconds,
+                      const ReportInfo& info) {
   ojson compute;
   if (seq >= 0 && hier >= 0) {
     const ScheduleSweep &s = *swept[size_t(seq)].sweep, &h = *swept[size_t(hier)].sweep;
-    compute["wall_time_ratio_seq_to_hier"] = num(h.seconds > 0 ? s.seconds / h.seconds : kNaN);
+    // Wall times compare only when each schedule ran on its own (the per-target path).
+    compute["wall_time_ratio_seq_to_hier"] = num(!s.shared && !h.shared && h.seconds > 0 ? s.seconds / h.seconds : kNaN);
     compute["token_forward_ratio"] = num(h.token_forwards > 0 ? double(s.token_forwards) / double(h.token_forwards) : kNaN);
     compute["flops_ratio"] = num(h.flops > 0 ? s.flops / h.flops : kNaN);
   } else {
@@ -355,7 +395,83 @@ ojson compute_section(const std::vector<Swept>& swept, int seq, int hier, double
     compute["flops_ratio"] = nullptr;
   }
   compute["seconds"] = seconds;
+  int64_t own_forwards = 0;
+  double own_flops = 0;
+  for (const Swept& w : swept) own_forwards += w.sweep->token_forwards, own_flops += w.sweep->flops;
+  compute["own"] = {{"token_forwards", own_forwards}, {"flops", own_flops}};
+  const SweepSpent spent = result.spent();
+  compute["spent"] = spent_json(spent);
+  compute["sharing_factor"] = num(spent.token_forwards > 0 ? double(own_forwards) / double(spent.token_forwards) : kNaN);
+  compute["gram_form"] = gram_form_name(result.gram_form);
+  ojson paths;
+  for (const bool shared : {true, false}) {
+    ojson labels = ojson::array();
+    for (const Swept& w : swept)
+      if (w.sweep->shared == shared) labels.push_back(w.label);
+    if (labels.empty()) continue;
+    ojson p = spent_json(shared ? result.shared : result.per_target);
+    p["schedules"] = labels;
+    paths[shared ? "shared" : "per_target"] = p;
+  }
+  compute["paths"] = object_or_empty(paths);
+  compute["in_flight"] = {{"targets", result.peak_targets_in_flight},
+                          {"bytes", result.peak_state_bytes},
+                          {"bytes_per_target", info.plan ? ojson(info.plan->state_bytes_per_target) : ojson(nullptr)}};
   return compute;
+}
+
+// Is the text far outside the model's domain? Two plain signs: the model codes it in more
+// bits per byte than a simple general-purpose compressor would, or its mean surprisal
+// rises with context instead of falling.
+ojson domain_section(const std::vector<Swept>& swept, int seq, const ojson& targets, const ReportInfo& info) {
+  int ref = seq;
+  for (size_t i = 0; ref < 0 && i < swept.size(); ++i)
+    if (!swept[i].curve.empty()) ref = int(i);
+  if (ref < 0) ref = 0;
+  const Swept& w = swept[size_t(ref)];
+  double first = kNaN, last = kNaN;
+  int n_first = -1, n_last = -1;
+  for (size_t k = 0; k < w.mean.size(); ++k) {
+    const int n = w.sweep->context_len[k];
+    if (n < 1) continue;
+    if (n_first < 0 || n < n_first) n_first = n, first = w.mean[k];
+    if (n > n_last) n_last = n, last = w.mean[k];
+  }
+  ojson d;
+  d["schedule"] = w.label;
+  const double bytes = targets.contains("mean_bytes") ? targets["mean_bytes"].get<double>() : kNaN;
+  const double bpb = bytes > 0 ? w.mean.back() / bytes : kNaN;
+  double baseline = kNaN;
+  if (info.tokenizer && !info.tokens.empty()) baseline = byte_model_bits_per_byte(info.tokenizer->decode(info.tokens));
+  d["bits_per_byte"] = num(bpb);
+  d["baseline"] = {{"name", "order-2 adaptive byte model (a general-purpose compressor's rate; gzip -9 is close)"},
+                   {"bits_per_byte", num(baseline)}};
+  d["first_context_len"] = n_first;
+  d["first_mean_bits"] = num(first);
+  d["last_context_len"] = n_last;
+  d["last_mean_bits"] = num(last);
+  const bool rising = n_last > n_first && std::isfinite(first) && std::isfinite(last) && last > first;
+  const bool worse = std::isfinite(bpb) && std::isfinite(baseline) && bpb > baseline;
+  d["rising"] = rising;
+  d["worse_than_baseline"] = worse;
+  d["outside"] = rising || worse;
+  std::string message;
+  char buf[256];
+  if (worse) {
+    std::snprintf(buf, sizeof buf,
+                  "the model needs %.2f bits per byte on these targets, more than the %.2f of a simple compressor on this text",
+                  bpb, baseline);
+    message = buf;
+  }
+  if (rising) {
+    std::snprintf(buf, sizeof buf, "mean surprisal rises with context, from %.2f bits at n = %d to %.2f at n = %d", first,
+                  n_first, last, n_last);
+    message += (message.empty() ? "" : "; ") + std::string(buf);
+  }
+  d["message"] = message.empty() ? ojson(nullptr)
+                                 : ojson("This text is far outside the model's domain: " + message +
+                                         ". Its curves say little about the method; use a text like the model's training data.");
+  return d;
 }
 
 // Mean surprisal against the compute spent per target so far, iteration by iteration.
@@ -414,17 +530,20 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
   ojson j;
   j["budget"] = L;
   j["with_empty"] = options.with_empty;
+  j["bos"] = {{"before_every_context", options.bos}, {"id", options.bos || options.with_empty ? ojson(options.bos_id) : ojson(nullptr)}};
+  if (!info.bos_reason.empty()) j["bos"]["decided_by"] = info.bos_reason;
   j["tolerance"] = info.tolerance;
-  j["first_token_policy"] = kFirstTokenPolicy;
+  j["first_token_policy"] = first_token_policy(options);
   j["model"] = model_section(config, info);
   j["text"] = {{"path", info.text_path}, {"bytes", info.text_bytes}, {"tokens", info.text_tokens}};
   j["targets"] = targets_section(result, options, info);
-  j["schedules"] = schedules_section(swept, options);
+  j["schedules"] = schedules_section(swept, options, info);
   power_law_sections(j, swept, seq, hier, L, options.with_empty);
   j["rank"] = rank_section(swept, seq, hier, L, options.with_empty, info.tolerance);
   finals_section(j, swept, seq, hier);
-  j["compute"] = compute_section(swept, seq, hier, info.seconds);
+  j["compute"] = compute_section(result, swept, seq, hier, info.seconds, info);
   j["anytime"] = anytime_section(swept);
+  j["domain"] = domain_section(swept, seq, j["targets"], info);
   if (info.word_surprisal) j["words"] = words_section(swept, options, info);
   return j;
 }

@@ -51,7 +51,25 @@ TEST(HeadlineTest, OfARealSummary) {
   EXPECT_NE(h.find("  dilated       "), std::string::npos) << h;
   size_t timings = 0;
   for (size_t p = h.find(" token-forwards/s\n"); p != std::string::npos; p = h.find(" token-forwards/s\n", p + 1)) ++timings;
-  EXPECT_EQ(timings, 3u) << h;  // one per schedule
+  EXPECT_EQ(timings, 1u) << h;  // dilated, the one schedule run on its own; the others shared passes
+  EXPECT_NE(h.find("  compute: the schedules' own cost "), std::string::npos) << h;
+  // A random model's curve rises with context: the warning says so.
+  EXPECT_NE(h.find("  WARNING: This text is far outside the model's domain: mean surprisal rises"), std::string::npos) << h;
+}
+
+TEST(HeadlineTest, ComputeInTwoViewsAndTheDomainWarning) {
+  ojson s;
+  s["schedules"]["sequential"] = {{"seconds", nullptr}, {"token_forwards_per_second", nullptr}};  // shared passes
+  s["compute"]["own"] = {{"token_forwards", 3289600}, {"flops", 3.4e13}};
+  s["compute"]["spent"] = {{"token_forwards", 61925}, {"forward_calls", 16}, {"seconds", 20.05},
+                           {"token_forwards_per_second", 3088.5}, {"gram_seconds", 0.48}};
+  s["compute"]["sharing_factor"] = 53.12;
+  s["domain"] = {{"bits_per_byte", 4.01}, {"baseline", {{"bits_per_byte", 3.45}}}, {"message", "This text is far outside."}};
+  EXPECT_EQ(summary_headline(s),
+            "  compute: the schedules' own cost 3.29M token-forwards (each target run alone); the sweep spent 61.9k "
+            "(53.1x less) in 16 forward calls, 20.1 s, 3088 token-forwards/s, Gram 0.5 s\n"
+            "  bits per byte: 4.010 (a simple compressor on this text: 3.450)\n"
+            "  WARNING: This text is far outside.\n");
 }
 
 }  // namespace

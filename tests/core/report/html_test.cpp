@@ -573,15 +573,44 @@ void expect_key_numbers(const ojson& s, const std::string& html) {
       }
     }
   }
-  if (s["compute"]["token_forward_ratio"].is_number()) {
+  const ojson& compute = s["compute"];
+  if (compute["token_forward_ratio"].is_number()) {
     ++expected_items;
-    const std::string text = item("sequential used");
-    const std::smatch m = expect_match(text, "used (\\S+)&times; the token-forwards of hierarchical and (\\S+)&times; its wall time");
-    if (!m.empty()) {
-      expect_printed(m[1], value_of(s["compute"]["token_forward_ratio"]), "token-forward ratio");
-      expect_printed(m[2], value_of(s["compute"]["wall_time_ratio_seq_to_hier"]), "wall-time ratio");
+    const std::string text = item("sequential costs");
+    const std::smatch m = expect_match(text, "costs (\\S+)&times; the token-forwards of hierarchical per target \\(each run alone\\)");
+    if (!m.empty()) expect_printed(m[1], value_of(compute["token_forward_ratio"]), "token-forward ratio");
+    if (compute["wall_time_ratio_seq_to_hier"].is_number()) {
+      const std::smatch w = expect_match(text, " and took (\\S+)&times; its wall time$");
+      if (!w.empty()) expect_printed(w[1], value_of(compute["wall_time_ratio_seq_to_hier"]), "wall-time ratio");
+    } else {
+      EXPECT_EQ(text.find("wall time"), std::string::npos) << "no wall-time ratio when the schedules shared passes";
     }
   }
+  {
+    ++expected_items;
+    const std::string text = item("compute, two views");
+    const std::smatch m = expect_match(text, "own cost is (\\S+) token-forwards .* the sweep spent (\\S+) \\((\\S+)&times; less, shared passes\\) in (\\S+) s$");
+    if (!m.empty()) {
+      expect_printed(m[1], value_of(compute["own"]["token_forwards"]), "own token-forwards");
+      expect_printed(m[2], value_of(compute["spent"]["token_forwards"]), "spent token-forwards");
+      expect_printed(m[3], value_of(compute["sharing_factor"]), "sharing factor");
+      expect_printed(m[4], value_of(compute["spent"]["seconds"]), "spent seconds");
+    }
+  }
+  if (s["domain"]["bits_per_byte"].is_number()) {
+    ++expected_items;
+    std::string text;
+    for (const std::string& i : items)
+      if (i.find(" bits per byte against ") != std::string::npos) text = i;
+    EXPECT_FALSE(text.empty()) << "no key number on bits per byte against the compressor";
+    const std::smatch m = expect_match(text, "^(\\S+) bits per byte against (\\S+) for a simple compressor");
+    if (!m.empty()) {
+      expect_printed(m[1], value_of(s["domain"]["bits_per_byte"]), "bits per byte");
+      expect_printed(m[2], value_of(s["domain"]["baseline"]["bits_per_byte"]), "baseline bits per byte");
+    }
+    EXPECT_EQ(text.find("far outside") != std::string::npos, s["domain"]["outside"].get<bool>());
+  }
+  EXPECT_EQ(html.find("<p class=\"warn\">") != std::string::npos, s["domain"]["outside"].get<bool>());
   EXPECT_EQ(items.size(), expected_items) << "key numbers the summary does not call for";
 
   const std::smatch intro = expect_match(html, "Budget L = (\\d+), (\\d+) target tokens, rank tolerance &tau; = (\\S+?)(, with|\\.</p>)");
@@ -620,7 +649,7 @@ void expect_tables(const ojson& s, const std::string& html) {
     expect_printed(row[4], value_of(f["c"]), fits[i].first + " c");
     expect_printed(row[5], value_of(f["r2"]), fits[i].first + " r2");
   }
-  // Compute: one row per schedule.
+  // Compute: one row per schedule (its own cost), then one per path (what the sweep spent).
   const std::vector<std::string> labels = labels_of(s);
   const auto compute = table_after(html, "Compute");
   ASSERT_EQ(compute.size(), labels.size());
@@ -629,16 +658,44 @@ void expect_tables(const ojson& s, const std::string& html) {
     const ojson& js = s["schedules"][labels[i]];
     ASSERT_EQ(row.size(), 9u);
     EXPECT_EQ(row[0], labels[i]);
-    expect_printed(row[1], value_of(js["iterations"]), labels[i] + " iterations");
-    expect_printed(row[2], value_of(js["token_forwards_per_target"]), labels[i] + " token-forwards per target");
-    expect_printed(row[3], value_of(js["token_forwards"]), labels[i] + " token-forwards");
-    expect_printed(row[4], value_of(js["flops"]) / 1e9, labels[i] + " GFLOPs");
-    expect_printed(row[5], value_of(js["seconds"]), labels[i] + " seconds");
-    expect_printed(row[6], value_of(js["token_forwards_per_second"]), labels[i] + " token-forwards/s");
+    EXPECT_EQ(row[1], js["path"].get<std::string>());
+    expect_printed(row[2], value_of(js["iterations"]), labels[i] + " iterations");
+    expect_printed(row[3], value_of(js["token_forwards_per_target"]), labels[i] + " token-forwards per target");
+    expect_printed(row[4], value_of(js["token_forwards"]), labels[i] + " token-forwards");
+    expect_printed(row[5], value_of(js["flops"]) / 1e9, labels[i] + " GFLOPs");
+    if (js["path"] == "shared passes") EXPECT_EQ(row[6], "shared");
+    else expect_printed(row[6], value_of(js["seconds"]), labels[i] + " seconds");
     expect_printed(row[7], value_of(s["final_mean_bits"][labels[i]]), labels[i] + " final mean");
     const ojson& by = s["rank"]["by_schedule"][labels[i]];
     EXPECT_EQ(row[8], by["rank"].empty() ? "&ndash;"
                                          : std::to_string(by["rank"].back().get<int>()) + " / " + std::to_string(by["bound"].back().get<int>()));
+  }
+  const size_t second = html.find("<table>", html.find("<table>", html.find("<h2>Compute</h2>")) + 1);
+  ASSERT_NE(second, std::string::npos);
+  const ojson& paths = s["compute"]["paths"];
+  std::vector<std::vector<std::string>> path_rows;
+  const std::string table = html.substr(second, html.find("</table>", second) - second);
+  for (size_t r = table.find("<tr><td>"); r != std::string::npos; r = table.find("<tr><td>", r + 1)) {
+    std::vector<std::string> cells;
+    const std::string row = table.substr(r, table.find("</tr>", r) - r);
+    for (size_t c = row.find("<td>"); c != std::string::npos; c = row.find("<td>", c + 1))
+      cells.push_back(row.substr(c + 4, row.find("</td>", c) - c - 4));
+    path_rows.push_back(cells);
+  }
+  ASSERT_EQ(path_rows.size(), paths.size());
+  size_t pi = 0;
+  for (auto it = paths.begin(); it != paths.end(); ++it, ++pi) {
+    const auto& row = path_rows[pi];
+    const ojson& p = it.value();
+    ASSERT_EQ(row.size(), 9u);
+    EXPECT_EQ(row[0], it.key() == "shared" ? "shared passes" : "per target");
+    expect_printed(row[2], value_of(p["token_forwards"]), it.key() + " spent token-forwards");
+    expect_printed(row[3], value_of(p["padding_token_forwards"]), it.key() + " padding");
+    expect_printed(row[4], value_of(p["flops"]) / 1e9, it.key() + " spent GFLOPs");
+    expect_printed(row[5], value_of(p["forward_calls"]), it.key() + " calls");
+    expect_printed(row[6], value_of(p["seconds"]), it.key() + " seconds");
+    expect_printed(row[7], value_of(p["gram_seconds"]), it.key() + " Gram seconds");
+    expect_printed(row[8], value_of(p["token_forwards_per_second"]), it.key() + " token-forwards/s");
   }
   // Words: first and last iteration per schedule, when words were the targets.
   const auto words = table_after(html, "Words");

@@ -86,17 +86,38 @@ TEST(SummaryTest, HasTheRequiredKeys) {
   EXPECT_LE(s["final_gap_mean_bits"].get<double>(), s["final_gap_bits"].get<double>());
   EXPECT_NEAR(s["compute"]["token_forward_ratio"].get<double>(), 36.0 / 15.0, 1e-12);
   EXPECT_TRUE(s["compute"].contains("wall_time_ratio_seq_to_hier"));
+  EXPECT_TRUE(s["compute"]["wall_time_ratio_seq_to_hier"].is_null());  // they shared passes: no wall time of their own
   EXPECT_TRUE(s["first_token_policy"].is_string());
   EXPECT_FALSE(s.contains("words"));
+  // Paths and the two views of compute: the schedules' own cost and what the sweep spent.
+  EXPECT_EQ(s["schedules"]["sequential"]["path"], "shared passes");
+  EXPECT_EQ(s["schedules"]["dilated"]["path"], "per target");
+  EXPECT_TRUE(s["schedules"]["sequential"]["seconds"].is_null());
+  EXPECT_TRUE(s["schedules"]["dilated"]["seconds"].is_number());
+  const json& compute = s["compute"];
+  int64_t own = 0;
+  for (const auto& [name, js] : s["schedules"].items()) own += js["token_forwards"].get<int64_t>();
+  EXPECT_EQ(compute["own"]["token_forwards"], own);
+  EXPECT_EQ(compute["spent"]["token_forwards"].get<int64_t>(), r.result.spent().token_forwards);
+  EXPECT_EQ(compute["paths"]["shared"]["token_forwards"].get<int64_t>(), r.result.shared.token_forwards);
+  EXPECT_EQ(compute["paths"]["per_target"]["token_forwards"].get<int64_t>(), r.result.per_target.token_forwards);
+  EXPECT_EQ(compute["paths"]["per_target"]["schedules"], json({"dilated"}));
+  EXPECT_NEAR(compute["sharing_factor"].get<double>(), double(own) / double(r.result.spent().token_forwards), 1e-12);
+  EXPECT_EQ(compute["gram_form"], "hidden");
+  EXPECT_GT(compute["in_flight"]["targets"].get<int64_t>(), 0);
+  EXPECT_EQ(s["targets"]["ranges"].size(), s["targets"]["positions"].size());  // six targets spread apart
+  EXPECT_EQ(s["bos"]["before_every_context"], false);
+  EXPECT_TRUE(s["domain"]["rising"].is_boolean());
+  EXPECT_TRUE(s["domain"]["bits_per_byte"].is_null());  // no tokenizer given: no bytes to count
 
   // The key order is part of the format: a reader diffing two summaries sees the same layout.
   const auto ordered = make_summary(r.result, r.options, r.weights->config, record(r));
   std::vector<std::string> in_order;
   for (auto it = ordered.begin(); it != ordered.end(); ++it) in_order.push_back(it.key());
-  EXPECT_EQ(in_order, (std::vector<std::string>{"budget", "with_empty", "tolerance", "first_token_policy", "model", "text",
+  EXPECT_EQ(in_order, (std::vector<std::string>{"budget", "with_empty", "bos", "tolerance", "first_token_policy", "model", "text",
                                                 "targets", "schedules", "power_law", "power_law_all_points",
                                                 "per_token_contribution", "rank", "final_gap_bits", "final_gap_mean_bits",
-                                                "final_mean_bits", "compute", "anytime"}));
+                                                "final_mean_bits", "compute", "anytime", "domain"}));
 }
 
 TEST(SummaryTest, MeansAndStandardErrorsAreTheRowsOnes) {

@@ -13,7 +13,7 @@
 #include "strata/error.h"
 #include "strata/inference.h"
 
-#include "fixtures.h"
+#include "../fixtures.h"
 
 namespace strata {
 namespace {
