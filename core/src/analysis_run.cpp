@@ -61,7 +61,7 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
   o.batch = options.batch;
   o.with_empty = options.with_empty;
   o.bos = options.bos;
-  o.bos_id = tokenizer.bos_id();
+  o.bos_id = options.bos_id >= 0 ? options.bos_id : tokenizer.bos_id();
   o.prefix_sharing = options.prefix_sharing;
   bool can_share = false;
   for (const auto& s : schedules) can_share |= options.prefix_sharing && s->contiguous(L);
@@ -165,6 +165,7 @@ nlohmann::ordered_json AnalysisWriter::summary(const SweepResult& result, const 
   info.text_bytes = plan_.options.text_bytes;
   info.text_tokens = int64_t(tokens_.size());
   info.tolerance = plan_.options.tolerance;
+  info.bos_reason = plan_.options.bos_reason;
   info.seconds = seconds;
   info.target_selection = plan_.target_selection();
   info.target_selection_note = plan_.target_selection_note();

@@ -31,7 +31,14 @@ std::string read_file(const std::string& path) {
 }
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp";
+  // The rename below replaces whatever `path` names: never a device (/dev/null), a
+  // directory or a pipe a user pointed an output option at.
+  std::error_code exists_ec;
+  const auto status = std::filesystem::status(path, exists_ec);
+  if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+    throw Error(path + ": exists and is not a regular file; refusing to replace it");
+  // Unique to the process, so that concurrent writers (e.g. MPI ranks) never share one.
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(tmp + ": cannot create (" + std::strerror(errno) + ")");

@@ -59,6 +59,10 @@ int64_t integer_or(const nlohmann::json& obj, std::string_view key, int64_t fall
   return v ? checked_integer(*v, key, lo, hi, where) : fallback;
 }
 
+int64_t integer_value(const nlohmann::json& v, std::string_view what, int64_t lo, int64_t hi, std::string_view where) {
+  return checked_integer(v, what, lo, hi, where);
+}
+
 double number_or(const nlohmann::json& obj, std::string_view key, double fallback, double lo, double hi,
                  std::string_view where) {
   const nlohmann::json* v = field(obj, key, where);

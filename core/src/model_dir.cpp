@@ -70,7 +70,7 @@ LoadedModel load_model(const std::string& dir) {
   return m;
 }
 
-void save_weights(const Weights& w, const std::string& dir, StorageType storage) {
+void save_weights(const Weights& w, const std::string& dir, DType storage) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir, ec)) throw Error(dir + ": cannot create directory (" + ec.message() + ")");
@@ -85,7 +85,7 @@ void save_weights(const Weights& w, const std::string& dir, StorageType storage)
   write_config(w.config, join(dir, "config.json"));
 }
 
-void save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer, StorageType storage) {
+void save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer, DType storage) {
   save_weights(weights, dir, storage);
   tokenizer.save(join(dir, "tokenizer.json"));
 }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "strata/dtype.h"
 #include "strata/error.h"
 #include "strata/file_util.h"
 
@@ -43,24 +44,6 @@ uint64_t load_u64_le(const unsigned char* p) {
 }
 
 uint16_t load_u16_le(const unsigned char* p) { return uint16_t(p[0] | p[1] << 8); }
-
-// IEEE half -> float. Every half is exactly representable as a float, including
-// subnormals (rescaled here into float normals), infinities and NaN payloads.
-float f16_to_f32(uint16_t h) {
-  const uint32_t sign = uint32_t(h & 0x8000) << 16;
-  const uint32_t exp = (h >> 10) & 0x1f;
-  const uint32_t mant = h & 0x3ff;
-  if (exp == 0) {
-    // Zero or subnormal: mant * 2^-24, exact in float; the sign survives for -0.
-    const float mag = std::ldexp(float(mant), -24);
-    return sign ? -mag : mag;
-  }
-  if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));
-  return std::bit_cast<float>(sign | ((exp - 15 + 127) << 23) | (mant << 13));
-}
-
-// bfloat16 is the top half of a float32.
-float bf16_to_f32(uint16_t b) { return std::bit_cast<float>(uint32_t(b) << 16); }
 
 std::string shape_str(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -234,32 +217,9 @@ std::vector<float> SafetensorsReader::read_f32(const TensorEntry& e) const {
   return v;
 }
 
-uint16_t float_to_half(float f) {
-  const uint32_t x = std::bit_cast<uint32_t>(f);
-  const uint32_t sign = (x >> 16) & 0x8000u;
-  uint32_t mant = x & 0x7fffffu;
-  const int exp = int((x >> 23) & 0xffu);
-  if (exp == 0xff) return uint16_t(sign | 0x7c00u | (mant ? 0x200u : 0u));
-  const int e = exp - 127 + 15;
-  if (e >= 0x1f) return uint16_t(sign | 0x7c00u);
-  if (e <= 0) {  // a half subnormal (or zero): m·2^-24 with m = 1.mant·2^(e-14+23)
-    if (e < -10) return uint16_t(sign);
-    mant |= 0x800000u;
-    const int shift = 14 - e;
-    uint32_t half = mant >> shift;
-    const uint32_t rem = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
-    if (rem > halfway || (rem == halfway && (half & 1u))) ++half;
-    return uint16_t(sign | half);
-  }
-  uint32_t half = sign | (uint32_t(e) << 10) | (mant >> 13);
-  const uint32_t rem = mant & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (half & 1u))) ++half;  // a carry rounds into the exponent
-  return uint16_t(half);
-}
-
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata, StorageType storage) {
-  const size_t width = storage == StorageType::kF16 ? 2 : 4;
+                       const std::map<std::string, std::string>& metadata, DType storage) {
+  const size_t width = dtype_size(storage);
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::set<std::string> seen;
@@ -276,7 +236,7 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
       throw Error(path + ": tensor " + t.name + " has shape " + shape_str(t.shape) + " (" +
                   std::to_string(numel) + " elements) but " + std::to_string(t.data.size()) +
                   " values were given");
-    header[t.name] = {{"dtype", width == 2 ? "F16" : "F32"}, {"shape", t.shape},
+    header[t.name] = {{"dtype", dtype_name(storage)}, {"shape", t.shape},
                       {"data_offsets", {offset, offset + width * numel}}};
     offset += width * numel;
   }
@@ -291,7 +251,7 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
     if (t.data.empty()) continue;
     if (width == 2) {
       for (float f : t.data) {
-        const uint16_t h = float_to_half(f);
+        const uint16_t h = storage == DType::kF16 ? f32_to_f16(f) : f32_to_bf16(f);
         bytes.push_back(char(h & 0xff));
         bytes.push_back(char(h >> 8));
       }

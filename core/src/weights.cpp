@@ -5,6 +5,7 @@
 #include <new>
 #include <random>
 #include <string>
+#include <unistd.h>
 
 #include "strata/error.h"
 
@@ -61,9 +62,22 @@ WeightViews bind_weights(const ModelConfig& c, float* flat) {
   return v;
 }
 
+// Bytes of RAM this machine has, or 0 when the system does not say.
+static uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? uint64_t(pages) * uint64_t(page_size) : 0;
+}
+
 Weights::Weights(const ModelConfig& c) : config(c) {
   c.validate();
   layout = parameter_layout(c);
+  // Asked before allocating: an allocation larger than RAM may succeed under overcommit and
+  // then be killed while it is zeroed, and sanitizers abort on it instead of throwing.
+  const uint64_t bytes = uint64_t(c.parameter_count()) * sizeof(float), ram = physical_memory_bytes();
+  if (ram > 0 && bytes > ram)
+    throw Error("the weights of a " + std::to_string(c.parameter_count()) + "-parameter model need " +
+                std::to_string(bytes >> 20) + " MiB, more than this machine's " + std::to_string(ram >> 20) +
+                " MiB of RAM");
   try {
     data.assign(size_t(c.parameter_count()), 0.0f);
   } catch (const std::bad_alloc&) {

@@ -7,7 +7,8 @@
 //   report.html   the figures as inline SVG, with a few plain sentences under each
 // Targets: --targets N (contiguous blocks when a schedule shares passes, else spread),
 // --targets all, --span FROM:TO, --stride M, --by word. --no-prefix-sharing runs every
-// schedule target by target.
+// schedule target by target. --bos auto|always|never: a BOS before every context (auto:
+// what the model directory's files ask for, bos_policy.h).
 // The output is atomic: everything is written into OUT.tmp-PID next to --out and renamed
 // into place at the end; on any error or Ctrl-C the temporary directory is removed.
 // Under mpirun (a build with STRATA_MPI) every rank checks the arguments and loads the
@@ -32,6 +33,7 @@
 #include "distributed/team.h"
 #include "progress.h"
 #include "strata/analysis_run.h"
+#include "strata/bos_policy.h"
 #include "strata/error.h"
 #include "strata/file_util.h"
 #include "strata/model_dir.h"
@@ -49,7 +51,7 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_analyze_signal(int) { g_interrupted = true; }
 
 struct AnalyzeArgs {
-  std::string model, text, out, schedules = "sequential,hierarchical", by, targets = "100", span;
+  std::string model, text, out, schedules = "sequential,hierarchical", by, targets = "100", span, bos = "auto";
   int budget = 256, batch = 64;
   int64_t stride = 0;
   double tolerance = 1e-2;
@@ -167,6 +169,7 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
   if (a.batch < 1) throw Error("--batch must be at least 1");
   if (a.stride < 0) throw Error("--stride must not be negative");
   if (a.budget < 1) throw Error("--budget L=" + std::to_string(a.budget) + " must be at least 1");
+  const BosMode bos_mode = parse_bos_mode(a.bos);
   const std::vector<std::string> specs = split_specs(a.schedules);
   std::vector<std::unique_ptr<Schedule>> schedules;
   for (const std::string& spec : specs) schedules.push_back(make_schedule(spec));  // unknown names, bad JSON
@@ -189,8 +192,10 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
     throw Error(a.text + ": " + std::to_string(tokens.size()) + " tokens, too short for budget L=" +
                 std::to_string(a.budget) + ": it needs at least L+1 = " + std::to_string(a.budget + 1) +
                 " (L tokens of context before the first target)");
-  if (a.with_empty && tok.bos_id() < 0)
-    throw Error("--with-empty needs a BOS token, and " + a.model + "/tokenizer.json has no <|endoftext|>");
+  // BOS before every context: auto takes the model directory's own policy (bos_policy.h).
+  const BosPolicy bos = resolve_bos_policy(a.model, tok, bos_mode);
+  if (a.with_empty && bos.bos_id < 0)
+    throw Error("--with-empty needs a BOS token, and no file in " + a.model + " names one");
 
   // 3. Targets (positions t >= L, or every token of the chosen words) and the schedules' shapes.
   AnalysisOptions o;
@@ -203,6 +208,9 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
   o.stride = a.stride;
   o.batch = a.batch;
   o.with_empty = a.with_empty;
+  o.bos = bos.add_bos;
+  o.bos_id = bos.bos_id;
+  o.bos_reason = bos.reason;
   o.prefix_sharing = !a.no_prefix_sharing;
   o.by_word = a.by == "word";
   o.tolerance = a.tolerance;
@@ -493,6 +501,9 @@ Subcommand add_analyze(CLI::App& app) {
   cmd->add_option("--by", a->by, "Also aggregate by word: choose whole words as targets and write words.csv")
       ->check(CLI::IsMember({"word"}));
   cmd->add_flag("--with-empty", a->with_empty, "Prepend the empty-context iteration (a BOS token only)");
+  cmd->add_option("--bos", a->bos,
+                  "BOS before every context: auto (the model directory's tokenizer/config policy), always or never")
+      ->capture_default_str();
   cmd->add_flag("--force", a->force, "Replace a non-empty --out");
   cmd->add_flag("--no-prefix-sharing", a->no_prefix_sharing,
                 "Run every schedule target by target (no shared passes): for checking and timing");

@@ -1,7 +1,11 @@
 // The test suite's model fixtures, in one place: tiny random models of either family,
-// random token streams, and model directories written by the core itself. No GoogleTest
-// here, so the WebAssembly tests (web/tests) use the same fixtures.
+// random token streams, model directories written by the core itself, scratch
+// directories and shell quoting. No GoogleTest here, so the WebAssembly tests (web/tests) use the same
+// fixtures.
 #pragma once
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -45,10 +49,12 @@ inline ModelConfig tiny_config(const Shape& s = {}, Family family = Family::kLla
   return c;
 }
 
-inline ModelConfig tiny_config(int vocab, Family family = Family::kLlama) {
+// The default Llama shape with another vocabulary. One argument only: with a second,
+// tiny_config({}, Family::kGemma) would pick this overload (vocab 0) over the Shape one.
+inline ModelConfig tiny_config(int vocab) {
   Shape s;
   s.vocab = vocab;
-  return tiny_config(s, family);
+  return tiny_config(s);
 }
 
 inline std::shared_ptr<Weights> random_weights(const ModelConfig& c, uint64_t seed, float std = 0.3f) {
@@ -62,6 +68,18 @@ inline std::shared_ptr<Weights> random_weights(const ModelConfig& c, uint64_t se
 inline std::shared_ptr<Weights> context_free_weights(const ModelConfig& c, uint64_t seed) {
   auto w = random_weights(c, seed);
   std::fill_n(w->view.final_norm, w->config.hidden_size, 0.0f);
+  return w;
+}
+
+// The prediction depends on the last token only (a bigram model): every residual branch
+// is switched off (o_proj and down_proj zero), so a row's hidden state is exactly its
+// token's embedding whatever the context and position.
+inline std::shared_ptr<Weights> bigram_weights(const ModelConfig& c, uint64_t seed) {
+  auto w = random_weights(c, seed);
+  for (const LayerWeights& l : w->view.layers) {
+    std::fill_n(l.wo, size_t(c.hidden_size) * c.q_dim(), 0.0f);
+    std::fill_n(l.w_down, size_t(c.hidden_size) * c.intermediate_size, 0.0f);
+  }
   return w;
 }
 
@@ -83,6 +101,35 @@ inline ModelConfig write_byte_model_dir(const std::string& dir, int context = 64
   std::filesystem::create_directories(dir);
   save_model(dir, *random_weights(c, seed, 0.02f), Tokenizer());
   return c;
+}
+
+// A fresh, empty directory for one test, <temp>/strata_<name>_<pid>, removed with its
+// contents when the object goes.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name)
+      : path_((std::filesystem::temp_directory_path() / ("strata_" + name + "_" + std::to_string(::getpid())))
+                  .string()) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// s in single quotes for a POSIX shell, for tests that run a command line.
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
 }
 
 }  // namespace strata::fixtures

@@ -34,6 +34,8 @@
 
 #include "strata/safetensors.h"
 
+#include "fixtures.h"
+
 #ifndef STRATA_PYTHON
 #define STRATA_PYTHON "/usr/bin/python3"
 #endif
@@ -89,11 +91,7 @@ struct ReferenceRun {
   }
 };
 
-inline std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using fixtures::shell_quote;
 
 inline bool torch_required_by_environment() {
   for (const char* var : {"STRATA_REQUIRE_TORCH", "CI"}) {

@@ -41,7 +41,9 @@ struct AnalysisOptions {
   bool by_word = false;   // choose whole words as targets and aggregate their surprisal
   int batch = 64;         // sequences per forward call
   bool with_empty = false;
-  bool bos = false;       // BOS (the tokenizer's bos_id) before every context (sweep.h)
+  bool bos = false;       // BOS before every context (sweep.h)
+  int32_t bos_id = -1;    // the BOS (bos_policy.h); -1: the tokenizer's own bos_id()
+  std::string bos_reason; // for the record: what decided `bos` (BosPolicy::reason)
   bool prefix_sharing = true;  // false: every schedule on the per-target path
   double tolerance = 1e-2;
   // For the record in the summary only.

@@ -21,6 +21,9 @@ int64_t integer(const nlohmann::json& obj, std::string_view key, int64_t lo, int
 int64_t integer_or(const nlohmann::json& obj, std::string_view key, int64_t fallback, int64_t lo, int64_t hi,
                    std::string_view where);
 
+// A JSON value (an array item, say) as an integer in [lo, hi]; `what` names it in the message.
+int64_t integer_value(const nlohmann::json& v, std::string_view what, int64_t lo, int64_t hi, std::string_view where);
+
 // obj[key] as a finite number (integer or float) in [lo, hi], or `fallback` when absent or null.
 double number_or(const nlohmann::json& obj, std::string_view key, double fallback, double lo, double hi,
                  std::string_view where);

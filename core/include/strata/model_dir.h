@@ -22,7 +22,7 @@ Weights load_weights(const std::string& dir);
 
 // Writes config.json and model.safetensors (metadata {"format": "pt"}) into dir, creating
 // it if needed. Each file is written atomically; tokenizer.json is left alone.
-void save_weights(const Weights& w, const std::string& dir, StorageType storage = StorageType::kF32);
+void save_weights(const Weights& w, const std::string& dir, DType storage = DType::kF32);
 
 // A whole model directory: its weights and its tokenizer, checked to agree on the vocabulary.
 struct LoadedModel {
@@ -34,6 +34,6 @@ LoadedModel load_model(const std::string& dir);
 // The inverse of load_model: config.json, model.safetensors and tokenizer.json, each
 // written atomically (the weights first, the tokenizer last).
 void save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer,
-                StorageType storage = StorageType::kF32);
+                DType storage = DType::kF32);
 
 }  // namespace strata

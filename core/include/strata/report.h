@@ -42,6 +42,7 @@ struct ReportInfo {
   std::string model_dir, text_path;  // for the record only
   int64_t text_bytes = 0, text_tokens = 0;
   double tolerance = 1e-2;           // relative rank tolerance τ; must be in (0, 1)
+  std::string bos_reason;            // what decided BOS before every context (optional, bos_policy.h)
   double seconds = 0;                // wall time of the whole sweep
   std::string target_selection;      // "blocks", "span", "all", "even", "stride" or "words" (free text, recorded as is)
   std::string target_selection_note; // the choice in words (optional)

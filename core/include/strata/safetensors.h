@@ -3,7 +3,7 @@
 // Files come from outside (downloads, other tools), so the reader validates everything
 // in the header against the file before touching data: a damaged or truncated file is
 // a strata::Error naming the file and the problem, never a crash or an out-of-bounds read.
-// The reader decodes F32, F16 and BF16 into float32 exactly; the writer emits F32 only.
+// The reader decodes F32, F16 and BF16 into float32 exactly; the writer emits any of them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +11,8 @@
 #include <span>
 #include <string>
 #include <vector>
+
+#include "strata/dtype.h"
 
 namespace strata {
 
@@ -55,19 +57,12 @@ struct NamedTensor {
   std::span<const float> data;
 };
 
-// Writes F32 tensors in the given order, header padded with spaces to a multiple of 8
-// bytes (as the reference implementation does, keeping the data section aligned).
-// Atomic: a temporary file renamed into place. Throws strata::Error on bad input
-// (duplicate name, data size not matching the shape) or I/O failure.
-// How tensors are stored: F32 exactly, or F16 (round to nearest even) to halve a file, e.g.
-// the default model in assets/ — inference then sees the F16 values widened back to float.
-enum class StorageType { kF32, kF16 };
-
+// Writes tensors in the given order, stored as `storage`: F32 exactly, or F16 / BF16
+// (rounded to nearest even) to halve a file, e.g. the default model in assets/. The header
+// is padded with spaces to a multiple of 8 bytes (as the reference implementation does,
+// keeping the data section aligned). Atomic: a temporary file renamed into place. Throws
+// strata::Error on bad input (duplicate name, data size not matching the shape) or I/O failure.
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
-                       const std::map<std::string, std::string>& metadata = {},
-                       StorageType storage = StorageType::kF32);
-
-// IEEE half precision, round to nearest even; overflow goes to ±inf, NaN stays NaN.
-uint16_t float_to_half(float f);
+                       const std::map<std::string, std::string>& metadata = {}, DType storage = DType::kF32);
 
 }  // namespace strata

@@ -1,30 +1,38 @@
-// Byte-level BPE tokenizer: turns any byte string into token ids and back, losslessly, so a
-// model can be trained on and sample real text. Stored as a Hugging Face style
-// tokenizer.json (ByteLevel pre-tokenizer and decoder, BPE model), so a strata model
-// directory can be opened by the `tokenizers` library too.
+// Tokenizer: a Hugging Face tokenizer.json pipeline — the files of Llama 2/3, Mistral, Qwen,
+// Gemma and GPT-2, and the byte-level BPE strata trains itself — giving the reference
+// implementation's ids exactly. The pipeline (core/src/tokenizer/) is, in order:
 //
-// Ids 0..255 are the single bytes (id == byte value): the default-constructed tokenizer is
-// a pure byte-level model of 256 tokens. Id 256 + r is the token made by merge r, so the
-// merge list alone defines the vocabulary. An optional special token "<|endoftext|>"
-// (bos_id()) comes last; encode never produces it from plain text, even when the text
-// contains the characters "<|endoftext|>", and decode turns it into nothing.
+//   added tokens (special or not) split out of the text, leftmost-longest, before anything else
+//   normalizer      Sequence, Prepend, Replace, NFC/NFD/NFKC/NFKD, Lowercase, Strip, StripAccents
+//   pre-tokenizer   ByteLevel, Split (regex or string), Metaspace, Digits, Punctuation,
+//                   Whitespace, WhitespaceSplit, Sequence
+//   model           BPE (merges "a b" or ["a", "b"], byte_fallback, ignore_merges,
+//                   unk_token, continuing_subword_prefix, end_of_word_suffix)
+//   post-processor  TemplateProcessing, ByteLevel, Sequence (only with add_special)
+//   decoder         ByteLevel, Metaspace, ByteFallback, Fuse, Strip, Replace, Sequence
 //
-// Text is first split into pre-tokens roughly as GPT-2 does (contractions 's 't 're 've 'm
-// 'll 'd; optional space + letters; optional space + digits; optional space + other
-// symbols; whitespace runs, leaving one space to lead the next word), and merges never
-// cross a pre-token boundary. Non-ASCII characters count as letters unless they are in a
-// punctuation or symbol block; a byte that is not valid UTF-8 counts as a symbol.
+// Text is bytes: ill-formed UTF-8 is accepted and never matches a regex character, so a
+// byte-level tokenizer maps every byte string to ids and back exactly, and a byte-fallback
+// one does so for text without its metaspace character (U+2581) or added-token text.
+//
+// strata's own tokenizers (train, the default constructor) are such pipelines: ids 0..255
+// are the single bytes (id == byte value), id 256 + r is made by merge r, an optional
+// "<|endoftext|>" special token comes last (bos_id()); pieces come from the ByteLevel
+// pre-tokenizer with GPT-2's regex, exactly as the tokenizer.json they write declares.
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
 namespace strata {
+
+namespace tok {
+struct Pipeline;
+}
 
 class Tokenizer {
  public:
@@ -32,7 +40,7 @@ class Tokenizer {
   using ProgressFn = std::function<void(int merges_done, int merges_wanted)>;
 
   static constexpr int kByteVocabSize = 256;
-  static constexpr int kMaxVocabSize = 16384;
+  static constexpr int kMaxVocabSize = 16384;  // for train()
   static constexpr std::string_view kEndOfText = "<|endoftext|>";
 
   Tokenizer();  // pure byte-level: 256 tokens, no merges, no special token
@@ -47,30 +55,47 @@ class Tokenizer {
   static Tokenizer train(std::string_view text, int vocab_size, ProgressFn progress = {},
                          bool add_bos = true);
 
-  // Both const with no hidden state, so one tokenizer can serve several threads.
-  std::vector<int32_t> encode(std::string_view bytes) const;
-  std::string decode(std::span<const int32_t> ids) const;  // throws strata::Error on a bad id
+  // Reads a tokenizer.json. Throws strata::Error naming the path and the component on a
+  // malformed or unsupported file: malformed JSON, an unknown component type, merges naming
+  // unknown tokens, duplicate ids, a regex that does not compile, ...
+  static Tokenizer load(const std::string& path);
+  // The same from the file's text; `name` prefixes error messages.
+  static Tokenizer from_json(std::string_view json_text, const std::string& name = "tokenizer.json");
 
-  // The raw bytes of a token; for bos_id() its name "<|endoftext|>", for display only.
+  // All const with no hidden state, so one tokenizer can serve several threads.
+  // The pipeline's ids, without the post-processor's template tokens (BOS/EOS) unless
+  // add_special (the reference's default, add_special_tokens=True). Added tokens written
+  // in the text ("<|endoftext|>", "<s>") are recognised as the reference does.
+  std::vector<int32_t> encode(std::string_view bytes) const { return encode(bytes, false); }
+  std::vector<int32_t> encode(std::string_view bytes, bool add_special) const;
+  // The bytes the decoder chain makes of ids; skip_special leaves special tokens out.
+  // Throws strata::Error on an id out of range.
+  std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;
+
+  // The bytes a token contributes in the middle of a text (a byte-level token's bytes,
+  // " the" for "▁the", "\n" for "<0x0A>"); an added token's content ("<|endoftext|>").
   // Throws strata::Error on an id out of range.
   std::string token_text(int32_t id) const;
-  int vocab_size() const { return int(token_bytes_.size()); }
-  int bos_id() const { return bos_id_; }  // -1 when there is no "<|endoftext|>" token
-  int merge_count() const { return int(merges_.size()); }
+  int vocab_size() const;   // 1 + the largest id (model vocabulary and added tokens)
+  // The BOS this file implies: the first token its post-processor puts before the text,
+  // else the special token "<|endoftext|>" (strata's own, GPT-2), else -1. A model
+  // directory's config files may say otherwise: see bos_policy.h.
+  int bos_id() const;
+  int merge_count() const;
+  int token_to_id(std::string_view token) const;  // an added token or vocab entry; -1 if none
+  bool is_special(int32_t id) const;
+  bool is_added(int32_t id) const;  // an added token (special or not), matched before the pipeline
+  // The ids add_special puts before / after the text.
+  std::vector<int32_t> special_prefix() const;
+  std::vector<int32_t> special_suffix() const;
 
-  void save(const std::string& path) const;  // tokenizer.json, written atomically
-  // Throws strata::Error naming the path and the problem: malformed JSON, a missing or
-  // non-BPE model, ids out of order, a merge of unknown tokens, a missing byte token, ...
-  static Tokenizer load(const std::string& path);
+  void save(const std::string& path) const;  // tokenizer.json (the text it was read from), atomically
+  const std::string& json() const { return *json_; }
 
  private:
-  void add_merge(int32_t left, int32_t right);
-  void add_bos_token();
-  void encode_pretoken(std::string_view piece, std::vector<int32_t>& out) const;
-
-  std::vector<std::pair<int32_t, int32_t>> merges_;       // rank r makes id 256 + r
-  std::vector<std::string> token_bytes_;                  // by id; empty for the bos token
-  std::unordered_map<uint64_t, int32_t> merge_rank_;      // (left, right) packed -> rank
+  Tokenizer(std::shared_ptr<const tok::Pipeline> pipeline, std::shared_ptr<const std::string> json);
+  std::shared_ptr<const tok::Pipeline> pipeline_;
+  std::shared_ptr<const std::string> json_;
   int32_t bos_id_ = -1;
 };
 

@@ -531,6 +531,7 @@ ojson make_summary(const SweepResult& result, const SweepOptions& options, const
   j["budget"] = L;
   j["with_empty"] = options.with_empty;
   j["bos"] = {{"before_every_context", options.bos}, {"id", options.bos || options.with_empty ? ojson(options.bos_id) : ojson(nullptr)}};
+  if (!info.bos_reason.empty()) j["bos"]["decided_by"] = info.bos_reason;
   j["tolerance"] = info.tolerance;
   j["first_token_policy"] = first_token_policy(options);
   j["model"] = model_section(config, info);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 
+#include "ops/dispatch.h"
 #include "strata/error.h"
 #include "strata/ops.h"
 
@@ -17,8 +18,7 @@ void ensure(std::vector<float>& v, size_t n) {
   if (v.size() < n) v.resize(n);
 }
 
-// Below this many operations a parallel region costs more than it saves.
-constexpr int64_t kParallelWork = 1 << 15;
+using ops::kParallelWork;
 
 }  // namespace
 

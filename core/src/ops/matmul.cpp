@@ -1,27 +1,21 @@
-// SIMD kernels, written once with Highway and compiled for each target by
-// foreach_target.h (natively SSE4, AVX2+FMA, AVX-512; one static target on WebAssembly:
-// SIMD128, or EMU128 when SIMD is off). The public functions at the bottom choose the best
-// target the CPU supports at run time and split work across OpenMP threads; the SIMD code
-// itself never spawns threads, so there is only one thread pool.
+// The matrix products of ops.h: two SIMD micro-kernels (a dot-product tile for y = x·wᵀ
+// with few rows; a broadcast tile for c = a·b with any strides for a, which also serves
+// y = x·wᵀ from kPackRows rows on) and, at the bottom, the packing of b into contiguous
+// column panels, the blocking over OpenMP threads and the choice between the kernels.
+// Dispatch: dispatch.h.
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "ops/kernels.cpp"
+#define HWY_TARGET_INCLUDE "ops/matmul.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 #include "hwy/highway.h"
-#include "hwy/contrib/math/math-inl.h"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 
-#include "ops/rope_angles.h"
-#include "strata/config.h"
+#include "ops/simd-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace strata::ops {
 namespace HWY_NAMESPACE {
-namespace hn = hwy::HWY_NAMESPACE;
-using D = hn::ScalableTag<float>;
-using V = hn::Vec<D>;
 
 // ---------------------------------------------------------------------------------------
 // matmul: y(M,N) = x(M,K) · w(N,K)ᵀ. The hot path of every forward and backward pass.
@@ -193,229 +187,6 @@ HWY_NOINLINE void MatmulNNBlock(float* c, int ldc, const float* a, size_t rs, si
   MatmulNNBlockIn(c, ldc, a, AStrided{rs, cs}, b, ldb, m0, m1, cols, K, accumulate);
 }
 
-// ---------------------------------------------------------------------------------------
-// Row kernels. Tails shorter than a vector go through a padded stack buffer so that one
-// vector code path (including Exp and Tanh) serves every length.
-
-constexpr int kMaxLanes = 64;
-
-HWY_INLINE float SumOfSquares(const float* HWY_RESTRICT x, int n) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  V acc = hn::Zero(d);
-  int i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    const V v = hn::LoadU(d, x + i);
-    acc = hn::MulAdd(v, v, acc);
-  }
-  float sum = hn::GetLane(hn::SumOfLanes(d, acc));
-  for (; i < n; ++i) sum += x[i] * x[i];
-  return sum;
-}
-
-HWY_NOINLINE void RmsnormRows(float* y, const float* x, const float* w, int r0, int r1, int dim,
-                              float eps, bool plus_one, float* inv_rms) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  for (int r = r0; r < r1; ++r) {
-    const float* xr = x + size_t(r) * dim;
-    float* yr = y + size_t(r) * dim;
-    const float inv = 1.0f / std::sqrt(SumOfSquares(xr, dim) / float(dim) + eps);
-    if (inv_rms) inv_rms[r] = inv;
-    const V vinv = hn::Set(d, inv);
-    const V one = hn::Set(d, plus_one ? 1.0f : 0.0f);
-    int i = 0;
-    for (; i + lanes <= dim; i += lanes) {
-      const V scale = hn::Add(one, hn::LoadU(d, w + i));
-      hn::StoreU(hn::Mul(hn::Mul(hn::LoadU(d, xr + i), vinv), scale), d, yr + i);
-    }
-    for (; i < dim; ++i) yr[i] = xr[i] * inv * (plus_one ? 1.0f + w[i] : w[i]);
-  }
-}
-
-HWY_NOINLINE void RopeRows(float* x, const int32_t* positions, int r0, int r1, int n_heads,
-                           int head_dim, float theta, bool inverse) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  const int half = head_dim / 2;
-  float cos_buf[512], sin_buf[512];  // head_dim <= 1024, checked by the caller
-  for (int r = r0; r < r1; ++r) {
-    detail::rope_angles(positions[r], head_dim, theta, inverse, cos_buf, sin_buf);
-    for (int h = 0; h < n_heads; ++h) {
-      float* lo = x + (size_t(r) * n_heads + h) * head_dim;
-      float* hi = lo + half;
-      int i = 0;
-      for (; i + lanes <= half; i += lanes) {
-        const V a = hn::LoadU(d, lo + i), b = hn::LoadU(d, hi + i);
-        const V c = hn::LoadU(d, cos_buf + i), s = hn::LoadU(d, sin_buf + i);
-        hn::StoreU(hn::NegMulAdd(b, s, hn::Mul(a, c)), d, lo + i);
-        hn::StoreU(hn::MulAdd(a, s, hn::Mul(b, c)), d, hi + i);
-      }
-      for (; i < half; ++i) {
-        const float a = lo[i], b = hi[i];
-        lo[i] = a * cos_buf[i] - b * sin_buf[i];
-        hi[i] = b * cos_buf[i] + a * sin_buf[i];
-      }
-    }
-  }
-}
-
-HWY_INLINE void SoftmaxRow(float* HWY_RESTRICT x, int n) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  V vmax = hn::Set(d, -INFINITY);
-  int i = 0;
-  for (; i + lanes <= n; i += lanes) vmax = hn::Max(vmax, hn::LoadU(d, x + i));
-  float mx = hn::GetLane(hn::MaxOfLanes(d, vmax));
-  for (int j = i; j < n; ++j) mx = std::max(mx, x[j]);
-  const V vmx = hn::Set(d, mx);
-  V vsum = hn::Zero(d);
-  for (i = 0; i + lanes <= n; i += lanes) {
-    const V e = hn::Exp(d, hn::Sub(hn::LoadU(d, x + i), vmx));
-    hn::StoreU(e, d, x + i);
-    vsum = hn::Add(vsum, e);
-  }
-  float sum = hn::GetLane(hn::SumOfLanes(d, vsum));
-  if (i < n) {
-    alignas(64) float tail[kMaxLanes];
-    std::fill(tail, tail + lanes, -INFINITY);
-    std::copy(x + i, x + n, tail);
-    const V e = hn::Exp(d, hn::Sub(hn::Load(d, tail), vmx));
-    hn::Store(e, d, tail);
-    for (int j = i; j < n; ++j) sum += (x[j] = tail[j - i]);
-  }
-  const V inv = hn::Set(d, 1.0f / sum);
-  for (i = 0; i + lanes <= n; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, x + i), inv), d, x + i);
-  for (; i < n; ++i) x[i] *= 1.0f / sum;
-}
-
-HWY_NOINLINE void SoftmaxRows(float* x, int rows, int n) {
-  for (int r = 0; r < rows; ++r) SoftmaxRow(x + size_t(r) * n, n);
-}
-
-HWY_INLINE V GatedVector(D d, V g, V u, Activation act) {
-  if (act == Activation::kSiLU) {
-    const V one = hn::Set(d, 1.0f);
-    return hn::Mul(hn::Div(g, hn::Add(one, hn::Exp(d, hn::Neg(g)))), u);
-  }
-  const V inner = hn::Mul(hn::Set(d, 0.7978845608028654f),
-                          hn::MulAdd(hn::Mul(hn::Set(d, 0.044715f), g), hn::Mul(g, g), g));
-  const V half_g = hn::Mul(hn::Set(d, 0.5f), g);
-  return hn::Mul(hn::MulAdd(half_g, hn::Tanh(d, inner), half_g), u);
-}
-
-HWY_NOINLINE void GatedActivation(float* h, const float* gate, const float* up, size_t n,
-                                  Activation act) {
-  const D d;
-  const size_t lanes = hn::Lanes(d);
-  size_t i = 0;
-  for (; i + lanes <= n; i += lanes)
-    hn::StoreU(GatedVector(d, hn::LoadU(d, gate + i), hn::LoadU(d, up + i), act), d, h + i);
-  if (i < n) {
-    alignas(64) float g[kMaxLanes] = {}, u[kMaxLanes] = {};
-    std::copy(gate + i, gate + n, g);
-    std::copy(up + i, up + n, u);
-    hn::Store(GatedVector(d, hn::Load(d, g), hn::Load(d, u), act), d, g);
-    std::copy(g, g + (n - i), h + i);
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Attention for one (sequence, head): each query i attends to keys 0..i.
-
-HWY_INLINE float Dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int n) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  V acc = hn::Zero(d);
-  int i = 0;
-  for (; i + lanes <= n; i += lanes) acc = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), acc);
-  float sum = hn::GetLane(hn::SumOfLanes(d, acc));
-  for (; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
-HWY_NOINLINE void AttentionHead(float* out, const float* q, const float* k, const float* v, int b,
-                                int h, int T, int n_heads, int n_kv_heads, int head_dim,
-                                float* scores, float* probs) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  const int kvh = h / (n_heads / n_kv_heads);
-  const size_t q_stride = size_t(n_heads) * head_dim, kv_stride = size_t(n_kv_heads) * head_dim;
-  const float scale = 1.0f / std::sqrt(float(head_dim));
-  const float* kb = k + size_t(b) * T * kv_stride + size_t(kvh) * head_dim;
-  const float* vb = v + size_t(b) * T * kv_stride + size_t(kvh) * head_dim;
-  for (int i = 0; i < T; ++i) {
-    const float* qi = q + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
-    for (int j = 0; j <= i; ++j) scores[j] = Dot(qi, kb + size_t(j) * kv_stride, head_dim) * scale;
-    SoftmaxRow(scores, i + 1);
-    float* oi = out + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
-    int e = 0;
-    for (; e + lanes <= head_dim; e += lanes) {
-      V acc = hn::Zero(d);
-      for (int j = 0; j <= i; ++j)
-        acc = hn::MulAdd(hn::Set(d, scores[j]), hn::LoadU(d, vb + size_t(j) * kv_stride + e), acc);
-      hn::StoreU(acc, d, oi + e);
-    }
-    for (; e < head_dim; ++e) {
-      float acc = 0;
-      for (int j = 0; j <= i; ++j) acc += scores[j] * vb[size_t(j) * kv_stride + e];
-      oi[e] = acc;
-    }
-    if (probs) {
-      float* pr = probs + ((size_t(b) * n_heads + h) * T + i) * T;
-      std::copy(scores, scores + i + 1, pr);
-      std::fill(pr + i + 1, pr + T, 0.0f);
-    }
-  }
-}
-
-
-// Backward of AttentionHead for every query head of one kv group, so that one task owns
-// the group's dk and dv rows. Per (i, j): one dot product and three axpys over head_dim.
-HWY_INLINE void Axpy(float alpha, const float* HWY_RESTRICT x, float* HWY_RESTRICT y, int n) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  const V va = hn::Set(d, alpha);
-  int e = 0;
-  for (; e + lanes <= n; e += lanes) hn::StoreU(hn::MulAdd(va, hn::LoadU(d, x + e), hn::LoadU(d, y + e)), d, y + e);
-  for (; e < n; ++e) y[e] += alpha * x[e];
-}
-
-HWY_NOINLINE void AttentionBackwardGroup(float* dq, float* dk, float* dv, const float* dout,
-                                         const float* q, const float* k, const float* v,
-                                         const float* probs, int b, int kvh, int T, int H,
-                                         int KVH, int hd, float* dscore) {
-  const int group = H / KVH;
-  const size_t qs = size_t(H) * hd, kvs = size_t(KVH) * hd;
-  const float scale = 1.0f / std::sqrt(float(hd));
-  const size_t kv_base = size_t(b) * T * kvs + size_t(kvh) * hd;
-  for (int j = 0; j < T; ++j) {
-    std::fill_n(dk + kv_base + size_t(j) * kvs, hd, 0.0f);
-    std::fill_n(dv + kv_base + size_t(j) * kvs, hd, 0.0f);
-  }
-  for (int h = kvh * group; h < (kvh + 1) * group; ++h)
-    for (int i = 0; i < T; ++i) {
-      const float* p = probs + ((size_t(b) * H + h) * T + i) * T;
-      const size_t qrow = (size_t(b) * T + i) * qs + size_t(h) * hd;
-      const float* doi = dout + qrow;
-      const float* qi = q + qrow;
-      float* dqi = dq + qrow;
-      float weighted = 0;
-      for (int j = 0; j <= i; ++j) {
-        dscore[j] = Dot(doi, v + kv_base + size_t(j) * kvs, hd);
-        weighted += p[j] * dscore[j];
-      }
-      std::fill_n(dqi, hd, 0.0f);
-      for (int j = 0; j <= i; ++j) {
-        const float ds = p[j] * (dscore[j] - weighted) * scale;
-        const size_t row = kv_base + size_t(j) * kvs;
-        Axpy(ds, k + row, dqi, hd);
-        Axpy(ds, qi, dk + row, hd);
-        Axpy(p[j], doi, dv + row, hd);
-      }
-    }
-}
-
 }  // namespace HWY_NAMESPACE
 }  // namespace strata::ops
 HWY_AFTER_NAMESPACE();
@@ -424,23 +195,15 @@ HWY_AFTER_NAMESPACE();
 #include <utility>
 #include <vector>
 
-#include "strata/error.h"
+#include "ops/dispatch.h"
 #include "strata/ops.h"
 
 namespace strata::ops {
 
 HWY_EXPORT(MatmulBlock);
 HWY_EXPORT(MatmulNNBlock);
-HWY_EXPORT(RmsnormRows);
-HWY_EXPORT(RopeRows);
-HWY_EXPORT(SoftmaxRows);
-HWY_EXPORT(GatedActivation);
-HWY_EXPORT(AttentionHead);
-HWY_EXPORT(AttentionBackwardGroup);
 
 namespace {
-// Below this many multiply-adds a parallel region costs more than it saves.
-constexpr int64_t kParallelWork = 1 << 15;
 
 // The broadcast kernel over blocks of kNNBlockM rows × kNNBlockN columns; panel(bn)
 // returns block bn's b (at its first column) and that b's row stride.
@@ -450,7 +213,7 @@ template <class Panel>
 void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel panel, int M, int N, int K,
                       bool accumulate) {
   const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
-  const int64_t work = int64_t(M) * N * K;
+  [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
   for (int bm = 0; bm < blocks_m; ++bm)
     for (int bn = 0; bn < blocks_n; ++bn) {
@@ -462,7 +225,6 @@ void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel pane
     }
 }
 
-
 // Below this many rows, repacking b costs more than the kernel gains from it.
 constexpr int kPackRows = 32;
 
@@ -471,7 +233,7 @@ constexpr int kPackRows = 32;
 // tile; read straight from a matrix whose rows are N or K floats apart, such slices map
 // onto a few L1 sets at the model's sizes and evict each other. Copied in 16×16 squares,
 // so reads and writes both stay within a few cache lines and pages.
-const float* pack_panels(const float* src, size_t sp, size_t sj, int K, int N, bool parallel) {
+const float* pack_panels(const float* src, size_t sp, size_t sj, int K, int N, [[maybe_unused]] bool parallel) {
   thread_local std::vector<float> packed;  // reused across calls
   const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   const size_t panel_size = size_t(K) * kNNBlockN;
@@ -537,73 +299,6 @@ void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_strid
   matmul_nn_blocks(c, a, a_row_stride, a_col_stride,
                    [&](int bn) { return std::pair<const float*, int>(b + size_t(bn) * kNNBlockN, N); }, M, N, K,
                    accumulate);
-}
-
-void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
-             float* inv_rms) {
-  constexpr int kChunk = 16;
-  const int chunks = (rows + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (int64_t(rows) * d > kParallelWork)
-  for (int c = 0; c < chunks; ++c)
-    HWY_DYNAMIC_DISPATCH(RmsnormRows)(y, x, w, c * kChunk, std::min(rows, (c + 1) * kChunk), d, eps,
-                                      plus_one, inv_rms);
-}
-
-void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_dim, float theta,
-          bool inverse) {
-  if (head_dim > 1024) throw Error("rope: head_dim > 1024 is not supported");
-  constexpr int kChunk = 16;
-  const int chunks = (rows + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(static) if (int64_t(rows) * n_heads * head_dim > kParallelWork)
-  for (int c = 0; c < chunks; ++c)
-    HWY_DYNAMIC_DISPATCH(RopeRows)(x, positions, c * kChunk, std::min(rows, (c + 1) * kChunk),
-                                   n_heads, head_dim, theta, inverse);
-}
-
-void softmax(float* x, int n) { HWY_DYNAMIC_DISPATCH(SoftmaxRows)(x, 1, n); }
-
-void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act) {
-  constexpr size_t kChunk = 4096;
-  const int64_t chunks = int64_t((n + kChunk - 1) / kChunk);
-#pragma omp parallel for schedule(static) if (chunks > 1)
-  for (int64_t c = 0; c < chunks; ++c) {
-    const size_t begin = size_t(c) * kChunk, len = std::min(kChunk, n - begin);
-    HWY_DYNAMIC_DISPATCH(GatedActivation)(h + begin, gate + begin, up + begin, len, act);
-  }
-}
-
-void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
-               int n_heads, int n_kv_heads, int head_dim, float* probs) {
-  const int64_t work = int64_t(B) * n_heads * T * T * head_dim;
-#pragma omp parallel if (work > kParallelWork)
-  {
-    std::vector<float> scores(static_cast<size_t>(T));
-#pragma omp for schedule(static) collapse(2)
-    for (int b = 0; b < B; ++b)
-      for (int h = 0; h < n_heads; ++h)
-        HWY_DYNAMIC_DISPATCH(AttentionHead)(out, q, k, v, b, h, T, n_heads, n_kv_heads, head_dim,
-                                            scores.data(), probs);
-  }
-}
-
-void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
-                        const float* k, const float* v, const float* probs, int B, int T, int H,
-                        int KVH, int hd) {
-  const int64_t work = int64_t(B) * H * T * T * hd;
-#pragma omp parallel if (work > kParallelWork)
-  {
-    std::vector<float> dscore(static_cast<size_t>(T));
-#pragma omp for schedule(static) collapse(2)
-    for (int b = 0; b < B; ++b)
-      for (int kvh = 0; kvh < KVH; ++kvh)
-        HWY_DYNAMIC_DISPATCH(AttentionBackwardGroup)(dq, dk, dv, dout, q, k, v, probs, b, kvh, T, H,
-                                                     KVH, hd, dscore.data());
-  }
-}
-
-const char* simd_target() {
-  const int64_t targets = hwy::SupportedTargets() & HWY_TARGETS;
-  return hwy::TargetName(targets & -targets);  // lowest bit = best target
 }
 
 }  // namespace strata::ops
