@@ -11,6 +11,7 @@
 #include <set>
 
 #include "../fixtures.h"
+#include "expect_same.h"
 #include "strata/error.h"
 #include "strata/sweep.h"
 
@@ -192,22 +193,7 @@ TEST(SweepPlanTest, ShardsAreBalancedAndTheirMergedSweepsAreTheWhole) {
     else merged.merge(r);
   }
   EXPECT_EQ(merged.targets, whole.targets);
-  for (size_t si = 0; si < whole.schedules.size(); ++si) {
-    const ScheduleSweep &a = whole.schedules[si], &b = merged.schedules[si];
-    SCOPED_TRACE(a.name);
-    EXPECT_EQ(a.token_forwards, b.token_forwards);
-    ASSERT_EQ(a.final_surprisal.size(), b.final_surprisal.size());
-    for (size_t i = 0; i < a.final_surprisal.size(); ++i) EXPECT_NEAR(a.final_surprisal[i], b.final_surprisal[i], 1e-4);
-    for (int k = 0; k < a.surprisal.size(); ++k) {
-      EXPECT_EQ(a.surprisal.count(k), b.surprisal.count(k));
-      EXPECT_NEAR(a.surprisal.mean(k), b.surprisal.mean(k), 1e-6);
-      EXPECT_NEAR(a.surprisal.std_error(k), b.surprisal.std_error(k), 1e-6);
-    }
-    EXPECT_EQ(a.gram.targets(), b.gram.targets());
-    double scale = 0;
-    for (double g : a.gram.gram()) scale = std::max(scale, std::fabs(g));
-    for (size_t i = 0; i < a.gram.gram().size(); ++i) EXPECT_NEAR(a.gram.gram()[i], b.gram.gram()[i], 1e-6 * scale);
-  }
+  sweep_test::expect_same_schedules(whole, merged, 1e-6);
   EXPECT_GT(merged.shared.token_forwards, whole.shared.token_forwards);  // the starts before each shard's first target, twice
   SweepResult early = run_sweep(model, tokens, o);
   EXPECT_THROW(early.merge(whole), Error);  // not later targets

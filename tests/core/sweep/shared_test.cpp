@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "../fixtures.h"
+#include "expect_same.h"
 #include "strata/error.h"
 #include "strata/inference.h"
 #include "strata/sweep.h"
@@ -35,12 +36,6 @@ Swept sweep(Transformer& model, const std::vector<int32_t>& tokens, const SweepO
   return r;
 }
 
-double max_abs(const std::vector<double>& v) {
-  double m = 0;
-  for (double x : v) m = std::max(m, std::fabs(x));
-  return m;
-}
-
 // Every row and every statistic of `a` equals `b`'s, to the tolerances.
 void expect_same_sweep(const Swept& a, const Swept& b) {
   ASSERT_EQ(a.result.targets, b.result.targets);
@@ -60,27 +55,7 @@ void expect_same_sweep(const Swept& a, const Swept& b) {
     worst = std::max(worst, std::fabs(ra.surprisal_bits - rb.surprisal_bits));
   }
   ::testing::Test::RecordProperty("worst_surprisal_difference_bits", std::to_string(worst));
-  ASSERT_EQ(a.result.schedules.size(), b.result.schedules.size());
-  for (size_t si = 0; si < a.result.schedules.size(); ++si) {
-    const ScheduleSweep &x = a.result.schedules[si], &y = b.result.schedules[si];
-    SCOPED_TRACE(x.name);
-    EXPECT_EQ(x.context_len, y.context_len);
-    EXPECT_EQ(x.token_forwards, y.token_forwards);
-    ASSERT_EQ(x.final_surprisal.size(), y.final_surprisal.size());
-    for (size_t i = 0; i < x.final_surprisal.size(); ++i) EXPECT_NEAR(x.final_surprisal[i], y.final_surprisal[i], 1e-4);
-    for (int k = 0; k < x.surprisal.size(); ++k) {
-      EXPECT_EQ(x.surprisal.count(k), y.surprisal.count(k));
-      EXPECT_NEAR(x.surprisal.mean(k), y.surprisal.mean(k), 1e-4);
-    }
-    ASSERT_EQ(x.gram.columns(), y.gram.columns());
-    EXPECT_EQ(x.gram.targets(), y.gram.targets());
-    const double scale = max_abs(x.gram.gram());
-    if (x.gram.columns() > 0) {
-      ASSERT_GT(scale, 0);
-    }
-    for (size_t i = 0; i < x.gram.gram().size(); ++i)
-      EXPECT_NEAR(x.gram.gram()[i], y.gram.gram()[i], 1e-6 * scale) << "Gram entry " << i;
-  }
+  sweep_test::expect_same_schedules(a.result, b.result, 1e-4);
 }
 
 struct Fixture {
