@@ -15,6 +15,7 @@ packages=(
   emscripten chromium
   clang-14 libclang-rt-14-dev libomp-14-dev
   dpkg-dev
+  openmpi-bin libopenmpi-dev
 )
 
 # Node.js from another source (e.g. NodeSource) ships npm and conflicts with Debian's npm.

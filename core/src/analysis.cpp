@@ -65,6 +65,14 @@ void SeriesAccumulator::merge(const SeriesAccumulator& other) {
   for (size_t i = 0; i < other.moments_.size(); ++i) moments_[i].merge(other.moments_[i]);
 }
 
+SeriesAccumulator SeriesAccumulator::from_moments(std::vector<Moments> moments) {
+  for (const Moments& m : moments)
+    if (m.count < 0 || !(m.m2 >= 0)) throw Error("streamed means: a raw state with a negative count or spread");
+  SeriesAccumulator s;
+  s.moments_ = std::move(moments);
+  return s;
+}
+
 int64_t SeriesAccumulator::count(int index) const {
   return index >= 0 && index < size() ? moments_[size_t(index)].count : 0;
 }
@@ -299,6 +307,17 @@ StreamingGram StreamingGram::leading(int k) const {
   g.targets_ = targets_;
   for (int i = 0; i < k; ++i)
     for (int j = 0; j < k; ++j) g.gram_[size_t(i) * k + j] = gram_[size_t(i) * k_ + j];
+  return g;
+}
+
+StreamingGram StreamingGram::from_state(int columns, int64_t targets, std::vector<double> gram) {
+  if (columns < 0 || targets < 0 || gram.size() != size_t(columns) * size_t(columns))
+    throw Error("transition matrix: a raw state of " + std::to_string(gram.size()) + " numbers for " +
+                std::to_string(columns) + " columns");
+  StreamingGram g;
+  g.k_ = columns;
+  g.targets_ = targets;
+  g.gram_ = std::move(gram);
   return g;
 }
 

@@ -111,51 +111,82 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
   return plan;
 }
 
-nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
-                                    const AnalysisPlan& plan, const AnalysisSinks& sinks) {
-  if (sinks.words_csv && !plan.options.by_word) throw Error("analysis: words.csv needs whole words as targets (by word)");
+struct AnalysisWriter::Sinks {
+  AnalysisSinks user;
   std::optional<TokensCsv> tokens_csv;
-  if (sinks.tokens_csv) tokens_csv.emplace(*sinks.tokens_csv, tokenizer, plan.labels);
   std::optional<WordsCsv> words_csv;
-  if (sinks.words_csv) words_csv.emplace(*sinks.words_csv, plan.words, plan.labels, plan.context_len);
   std::optional<WordAggregator> words;
+  std::vector<int> group;  // per schedule: 0 on the shared path, 1 + its place among the per-target schedules
+};
+
+AnalysisWriter::AnalysisWriter(const Tokenizer& tokenizer, std::span<const int32_t> tokens, const AnalysisPlan& plan,
+                               const AnalysisSinks& sinks)
+    : tokenizer_(tokenizer), tokens_(tokens), plan_(plan), sinks_(std::make_unique<Sinks>()) {
+  if (sinks.words_csv && !plan.options.by_word) throw Error("analysis: words.csv needs whole words as targets (by word)");
+  Sinks& s = *sinks_;
+  s.user = sinks;
+  if (sinks.tokens_csv) s.tokens_csv.emplace(*sinks.tokens_csv, tokenizer, plan.labels);
+  if (sinks.words_csv) s.words_csv.emplace(*sinks.words_csv, plan.words, plan.labels, plan.context_len);
   if (plan.options.by_word) {
     std::vector<int> iterations;
     for (const auto& lens : plan.context_len) iterations.push_back(int(lens.size()));
     std::function<void(const WordSurprisal&)> on_word;
-    if (words_csv) on_word = [&](const WordSurprisal& w) { words_csv->add(w); };
-    words.emplace(plan.words, iterations, on_word);
+    if (s.words_csv) on_word = [this](const WordSurprisal& w) { sinks_->words_csv->add(w); };
+    s.words.emplace(plan.words, iterations, on_word);
   }
+  s.group.assign(plan.labels.size(), 0);
+  for (size_t i = 0; i < plan.passes.per_target.size(); ++i) s.group[size_t(plan.passes.per_target[i])] = int(i) + 1;
+}
 
-  const auto start = std::chrono::steady_clock::now();
-  const SweepResult result = run_sweep(
-      model, tokens, plan.sweep,
-      [&](const SweepRow& r) {
-        if (sinks.on_row) sinks.on_row(r);
-        if (tokens_csv) tokens_csv->add(r);
-        if (words) words->add(r);
-      },
-      sinks.on_progress);
+AnalysisWriter::~AnalysisWriter() = default;
 
+void AnalysisWriter::add(const SweepRow& r) {
+  Sinks& s = *sinks_;
+  if (s.user.on_row) s.user.on_row(r);
+  if (s.tokens_csv) s.tokens_csv->add(r);
+  if (s.words) s.words->add(r);
+}
+
+void AnalysisWriter::add_shards(std::span<const std::vector<SweepRow>> shards) {
+  const std::vector<int>& group = sinks_->group;
+  const int groups = 1 + int(plan_.passes.per_target.size());
+  for (int g = 0; g < groups; ++g)
+    for (const std::vector<SweepRow>& rows : shards)
+      for (const SweepRow& r : rows) {
+        if (r.schedule < 0 || size_t(r.schedule) >= group.size()) throw Error("analysis: a row of an unknown schedule");
+        if (group[size_t(r.schedule)] == g) add(r);
+      }
+}
+
+nlohmann::ordered_json AnalysisWriter::summary(const SweepResult& result, const ModelConfig& config, double seconds) {
   ReportInfo info;
-  info.model_dir = plan.options.model_dir;
-  info.text_path = plan.options.text_path;
-  info.text_bytes = plan.options.text_bytes;
-  info.text_tokens = int64_t(tokens.size());
-  info.tolerance = plan.options.tolerance;
-  info.bos_reason = plan.options.bos_reason;
-  info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  info.target_selection = plan.target_selection();
-  info.target_selection_note = plan.target_selection_note();
-  info.plan = &plan.passes;
-  info.tokenizer = &tokenizer;
-  info.tokens = tokens;
-  if (words) {
-    if (words->pending() != 0) throw Error("analysis: a target word did not receive all its rows");
-    info.word_count = int64_t(plan.chosen_words.size());
-    info.word_surprisal = &words->surprisal();
+  info.model_dir = plan_.options.model_dir;
+  info.text_path = plan_.options.text_path;
+  info.text_bytes = plan_.options.text_bytes;
+  info.text_tokens = int64_t(tokens_.size());
+  info.tolerance = plan_.options.tolerance;
+  info.bos_reason = plan_.options.bos_reason;
+  info.seconds = seconds;
+  info.target_selection = plan_.target_selection();
+  info.target_selection_note = plan_.target_selection_note();
+  info.plan = &plan_.passes;
+  info.tokenizer = &tokenizer_;
+  info.tokens = tokens_;
+  if (sinks_->words) {
+    if (sinks_->words->pending() != 0) throw Error("analysis: a target word did not receive all its rows");
+    info.word_count = int64_t(plan_.chosen_words.size());
+    info.word_surprisal = &sinks_->words->surprisal();
   }
-  return make_summary(result, plan.sweep, model.config(), info);
+  return make_summary(result, plan_.sweep, config, info);
+}
+
+nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+                                    const AnalysisPlan& plan, const AnalysisSinks& sinks) {
+  AnalysisWriter writer(tokenizer, tokens, plan, sinks);
+  const auto start = std::chrono::steady_clock::now();
+  const SweepResult result =
+      run_sweep(model, tokens, plan.sweep, [&](const SweepRow& r) { writer.add(r); }, sinks.on_progress);
+  return writer.summary(result, model.config(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace strata

@@ -11,17 +11,26 @@
 // what the model directory's files ask for, bos_policy.h).
 // The output is atomic: everything is written into OUT.tmp-PID next to --out and renamed
 // into place at the end; on any error or Ctrl-C the temporary directory is removed.
+// Under mpirun (a build with STRATA_MPI) every rank checks the arguments and loads the
+// files, the ranks agree before any work, each sweeps one cost-balanced shard of the
+// targets, and rank 0 gathers the parts, merges them in rank order and writes the report
+// (native/distributed/team.h); the temporary directory exists only while rank 0 writes.
+#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "commands.h"
+#include "distributed/team.h"
 #include "progress.h"
 #include "strata/analysis_run.h"
 #include "strata/bos_policy.h"
@@ -30,6 +39,7 @@
 #include "strata/model_dir.h"
 #include "strata/report.h"
 #include "strata/schedule.h"
+#include "strata/sweep_wire.h"
 
 namespace strata::cli {
 
@@ -126,7 +136,19 @@ void move_into_place(const std::string& tmp, const std::string& out) {
   if (ec) throw Error(out + ": cannot move the report into place (" + ec.message() + ")");
 }
 
-int run_analyze(AnalyzeArgs a) {
+// Everything decided before any work: the checked arguments, the files, the plan.
+struct Prepared {
+  AnalyzeArgs args;
+  std::shared_ptr<Weights> weights;
+  Tokenizer tok;
+  std::string text;
+  std::vector<int32_t> tokens;
+  std::vector<std::string> specs;
+  AnalysisPlan plan;
+};
+
+// writes_output: this process writes --out (rank 0), so it checks --out too.
+Prepared prepare(AnalyzeArgs a, bool writes_output) {
   // 1. Everything that needs no file: refuse bad arguments before loading anything.
   if (a.text.empty() == a.ids.empty()) throw Error("analyze: give --text FILE or --ids FILE");
   if (!a.ids.empty() && a.by == "word") throw Error("--by word needs --text (words are found in the text)");
@@ -156,7 +178,7 @@ int run_analyze(AnalyzeArgs a) {
   while (a.out.size() > 1 && a.out.back() == '/') a.out.pop_back();
   if (a.out.empty()) throw Error("--out must name a directory");
   std::error_code ec;
-  if (fs::exists(a.out, ec)) {
+  if (writes_output && fs::exists(a.out, ec)) {
     if (!fs::is_directory(a.out, ec)) throw Error(a.out + ": exists and is not a directory");
     if (!fs::is_empty(a.out, ec) && !a.force)
       throw Error(a.out + ": exists and is not empty; pass --force to replace it, or choose another --out");
@@ -198,82 +220,263 @@ int run_analyze(AnalyzeArgs a) {
   o.model_dir = a.model;
   o.text_path = input;
   o.text_bytes = int64_t(text.size());
-  const AnalysisPlan plan = plan_analysis(o, tok, tokens, weights->config);
-  const int64_t n_targets = plan.targets();
+  AnalysisPlan plan = plan_analysis(o, tok, tokens, weights->config);
+  return {std::move(a), weights, tok, text, tokens, specs, std::move(plan)};
+}
 
-  // 4. The sweep, writing into a temporary directory next to --out.
-  const std::string tmp = a.out + ".tmp-" + std::to_string(::getpid());
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  if (ec) throw Error(tmp + ": cannot create the temporary output directory (" + ec.message() + ")");
-  g_interrupted = false;
-  auto old_int = std::signal(SIGINT, on_analyze_signal);
-  auto old_term = std::signal(SIGTERM, on_analyze_signal);
-  auto restore = [&] {
+// The line before the sweep: targets, schedules, both costs, the per-target reasons.
+void print_plan_line(const Prepared& p, const std::string& ranks) {
+  const AnalysisPlan& plan = p.plan;
+  std::string paths;
+  for (size_t i = 0; i < plan.passes.per_target.size(); ++i)
+    paths += "\n  " + plan.labels[size_t(plan.passes.per_target[i])] + " per target: " + plan.passes.why_per_target[i];
+  std::fprintf(stderr,
+               "strata analyze: %lld targets (%s), %zu schedules%s; the schedules' own cost %s token-forwards, the sweep "
+               "runs %s (%.1fx less)%s\n",
+               (long long)plan.targets(), plan.target_selection().c_str(), p.specs.size(), ranks.c_str(),
+               with_thousands(double(plan.own_token_forwards)).c_str(), with_thousands(double(plan.spent_token_forwards)).c_str(),
+               plan.spent_token_forwards > 0 ? double(plan.own_token_forwards) / double(plan.spent_token_forwards) : 0.0,
+               paths.c_str());
+}
+
+// The progress line's status: the schedules' own cost of the finished targets beside what ran.
+std::string progress_status(int64_t spent, int64_t own, int64_t done, int64_t n_schedules, int64_t n_targets) {
+  const double saving = spent > 0 ? double(own) / double(spent) : 0.0;
+  char status[160];
+  std::snprintf(status, sizeof status, "| own %s tok-fwd (%.1fx) | %lld/%lld targets", with_thousands(double(own)).c_str(),
+                saving, (long long)(done / n_schedules), (long long)n_targets);
+  return status;
+}
+
+void print_done(const AnalyzeArgs& a, bool by_word, const nlohmann::ordered_json& summary) {
+  // A few lines on stdout: where the report is and the headline numbers.
+  std::printf("strata analyze: report in %s/report.html (summary.json, tokens.csv%s)\n", a.out.c_str(),
+              by_word ? ", words.csv" : "");
+  std::fputs(summary_headline(summary).c_str(), stdout);
+}
+
+// Signals turn into an interruption checked between forward calls; restored on scope exit.
+struct SignalGuard {
+  void (*old_int)(int), (*old_term)(int);
+  SignalGuard() {
+    g_interrupted = false;
+    old_int = std::signal(SIGINT, on_analyze_signal);
+    old_term = std::signal(SIGTERM, on_analyze_signal);
+  }
+  ~SignalGuard() {
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
-  };
-  try {
-    std::ofstream csv(tmp + "/tokens.csv", std::ios::binary);
-    if (!csv) throw Error(tmp + "/tokens.csv: cannot create");
-    std::ofstream words_csv;
-    if (o.by_word) {
-      words_csv.open(tmp + "/words.csv", std::ios::binary);
-      if (!words_csv) throw Error(tmp + "/words.csv: cannot create");
-    }
+  }
+};
 
+double seconds_between(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void check_interrupted() {
+  if (g_interrupted) throw Error("interrupted; no report written");
+}
+
+// The report's directory while it is written: OUT.tmp-PID next to --out with its tables
+// open; commit() writes the summary and the page and moves it into place. Removed unless
+// committed (any error, Ctrl-C).
+class OutputDir {
+ public:
+  OutputDir(const std::string& out, bool by_word) : out_(out), tmp_(out + ".tmp-" + std::to_string(::getpid())) {
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+    fs::create_directories(tmp_, ec);
+    if (ec) throw Error(tmp_ + ": cannot create the temporary output directory (" + ec.message() + ")");
+    open(tokens_, "tokens.csv");
+    if (by_word) open(words_, "words.csv");
+  }
+  ~OutputDir() {
+    if (committed_) return;
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+  }
+  OutputDir(const OutputDir&) = delete;
+  OutputDir& operator=(const OutputDir&) = delete;
+
+  std::ostream* tokens() { return &tokens_; }
+  std::ostream* words() { return words_.is_open() ? &words_ : nullptr; }
+
+  void commit(const nlohmann::ordered_json& summary) {
+    close(tokens_, "tokens.csv");
+    if (words_.is_open()) close(words_, "words.csv");
+    write_file_atomic(tmp_ + "/summary.json", summary.dump(2) + "\n");
+    write_file_atomic(tmp_ + "/report.html", make_report_html(summary));
+    check_interrupted();
+    move_into_place(tmp_, out_);
+    committed_ = true;
+  }
+
+ private:
+  void open(std::ofstream& f, const char* name) {
+    f.open(tmp_ + "/" + name, std::ios::binary);
+    if (!f) throw Error(tmp_ + "/" + name + ": cannot create");
+  }
+  void close(std::ofstream& f, const char* name) {
+    f.close();
+    if (!f) throw Error(tmp_ + "/" + name + ": write failed (disk full?)");
+  }
+  std::string out_, tmp_;
+  std::ofstream tokens_, words_;
+  bool committed_ = false;
+};
+
+// One process: the sweep streams its rows into the temporary directory as it goes.
+int run_local(const Prepared& p) {
+  const AnalysisPlan& plan = p.plan;
+  const int64_t n_targets = plan.targets(), n_schedules = int64_t(p.specs.size());
+  SignalGuard signals;
+  try {
+    OutputDir dir(p.args.out, plan.options.by_word);
     // Progress in what the sweep runs (token-forwards spent), after every forward call,
     // beside the schedules' own cost of the targets finished (the paper's measure).
     ProgressBar bar("analyze", plan.spent_token_forwards, "tok-fwd");
-    const int64_t n_schedules = int64_t(specs.size());
-    auto on_row = [&](const SweepRow&) {
-      if (g_interrupted) throw Error("interrupted; no report written");
+    auto on_row = [&](const SweepRow&) { check_interrupted(); };
+    auto on_progress = [&](const SweepProgress& q) {
+      check_interrupted();
+      bar.update(q.spent_token_forwards,
+                 progress_status(q.spent_token_forwards, q.own_token_forwards, q.done, n_schedules, n_targets));
     };
-    auto on_progress = [&](const SweepProgress& p) {
-      if (g_interrupted) throw Error("interrupted; no report written");
-      const double saving = p.spent_token_forwards > 0 ? double(p.own_token_forwards) / double(p.spent_token_forwards) : 0.0;
-      char status[160];
-      std::snprintf(status, sizeof status, "| own %s tok-fwd (%.1fx) | %lld/%lld targets", with_thousands(double(p.own_token_forwards)).c_str(),
-                    saving, (long long)(p.done / n_schedules), (long long)n_targets);
-      bar.update(p.spent_token_forwards, status);
-    };
-    std::string paths;
-    for (size_t i = 0; i < plan.passes.per_target.size(); ++i)
-      paths += "\n  " + plan.labels[size_t(plan.passes.per_target[i])] + " per target: " + plan.passes.why_per_target[i];
-    std::fprintf(stderr,
-                 "strata analyze: %lld targets (%s), %zu schedules; the schedules' own cost %s token-forwards, the sweep "
-                 "runs %s (%.1fx less)%s\n",
-                 (long long)n_targets, plan.target_selection().c_str(), specs.size(),
-                 with_thousands(double(plan.own_token_forwards)).c_str(), with_thousands(double(plan.spent_token_forwards)).c_str(),
-                 plan.spent_token_forwards > 0 ? double(plan.own_token_forwards) / double(plan.spent_token_forwards) : 0.0,
-                 paths.c_str());
-    Transformer model(weights);
-    const nlohmann::ordered_json summary =
-        run_analysis(model, tok, tokens, plan,
-                     {.tokens_csv = &csv, .words_csv = o.by_word ? &words_csv : nullptr, .on_row = on_row, .on_progress = on_progress});
-    csv.close();
-    if (!csv) throw Error(tmp + "/tokens.csv: write failed (disk full?)");
-    if (o.by_word) {
-      words_csv.close();
-      if (!words_csv) throw Error(tmp + "/words.csv: write failed (disk full?)");
-    }
-    write_file_atomic(tmp + "/summary.json", summary.dump(2) + "\n");
-    write_file_atomic(tmp + "/report.html", make_report_html(summary));
-    if (g_interrupted) throw Error("interrupted; no report written");
-    move_into_place(tmp, a.out);
-    restore();
-
-    // A few lines on stdout: where the report is and the headline numbers.
-    std::printf("strata analyze: report in %s/report.html (summary.json, tokens.csv%s)\n", a.out.c_str(),
-                o.by_word ? ", words.csv" : "");
-    std::fputs(summary_headline(summary).c_str(), stdout);
+    print_plan_line(p, "");
+    Transformer model(p.weights);
+    const nlohmann::ordered_json summary = run_analysis(
+        model, p.tok, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words(), .on_row = on_row, .on_progress = on_progress});
+    dir.commit(summary);
+    print_done(p.args, plan.options.by_word, summary);
     return 0;
   } catch (...) {
-    restore();
-    fs::remove_all(tmp, ec);
     std::fprintf(stderr, "\n");
     throw;
   }
+}
+
+// Several ranks (distributed/team.h): each sweeps its shard, with its rows kept in memory;
+// rank 0 shows the job's one progress line, gathers the parts, merges the statistics in rank
+// (= target) order, replays the rows in one sweep's order and only then writes, so a failure
+// anywhere before that leaves nothing behind.
+int run_team(const Prepared& p, distributed::Team& team) {
+  using distributed::TeamPart;
+  using distributed::TeamProgress;
+  const AnalyzeArgs& a = p.args;
+  const AnalysisPlan& plan = p.plan;
+  const int rank = team.rank(), ranks = team.size();
+  const int64_t n_schedules = int64_t(p.specs.size()), n_targets = plan.targets();
+  // Every rank computes every shard's plan (the same on all of them): its own part, and
+  // the job's total for the progress line.
+  const std::vector<std::vector<int64_t>> shards = shard_targets(plan.passes, ranks);
+  std::vector<SweepOptions> parts(size_t(ranks), plan.sweep);
+  int64_t planned = 0, before = 0;
+  for (int r = 0; r < ranks; ++r) {
+    parts[size_t(r)].positions = size_t(r) < shards.size() ? shards[size_t(r)] : std::vector<int64_t>{};
+    parts[size_t(r)].first_target = before;  // per-target calls as in one process: the same bits
+    before += int64_t(parts[size_t(r)].positions.size());
+    if (!parts[size_t(r)].positions.empty())
+      planned += plan_sweep(p.weights->config, int64_t(p.tokens.size()), parts[size_t(r)]).spent_token_forwards();
+  }
+  // A hidden fault for the tests: this rank fails (throws, or with STRATA_TEST_FAIL_MODE=kill
+  // dies of SIGKILL) after its first forward call.
+  const char* fault = std::getenv("STRATA_TEST_FAIL_RANK");
+  const char* fault_mode = std::getenv("STRATA_TEST_FAIL_MODE");
+  const bool inject_fault = fault && std::to_string(rank) == fault;
+  auto fail_now = [&] {
+    if (fault_mode && std::string(fault_mode) == "kill") std::raise(SIGKILL);
+    throw Error("a fault injected for the tests (STRATA_TEST_FAIL_RANK=" + std::string(fault) + ")");
+  };
+
+  SignalGuard signals;
+  std::optional<ProgressBar> bar;
+  auto show = [&](const TeamProgress& t) {
+    check_interrupted();
+    if (bar) bar->update(t.spent, progress_status(t.spent, t.own, t.done, n_schedules, n_targets));
+  };
+  try {
+    if (rank == 0) {
+      print_plan_line(p, ", " + std::to_string(ranks) + " ranks");
+      bar.emplace("analyze", planned, "tok-fwd");
+    }
+    std::vector<SweepRow> rows;
+    SweepResult mine;
+    const auto start = std::chrono::steady_clock::now();
+    const SweepOptions& part = parts[size_t(rank)];
+    if (!part.positions.empty()) {
+      Transformer model(p.weights);
+      mine = run_sweep(
+          model, p.tokens, part, [&](const SweepRow& r) { rows.push_back(r); },
+          [&](const SweepProgress& q) {
+            if (inject_fault) fail_now();
+            show(team.progress({q.spent_token_forwards, q.own_token_forwards, q.done}));
+          });
+    } else if (inject_fault) {
+      fail_now();
+    }
+    TeamPart out{encode_sweep(mine), encode_rows(rows), seconds_between(start)};
+    rows = {};
+    std::vector<TeamPart> gathered = team.gather(std::move(out), show);
+    if (rank != 0) return 0;
+
+    // Rank 0: merge in rank order (shards are consecutive target ranges), rows in one sweep's order.
+    SweepResult merged;
+    std::vector<std::vector<SweepRow>> shard_rows;
+    nlohmann::ordered_json record = nlohmann::ordered_json::array();
+    int64_t received = 0;
+    for (int r = 0; r < ranks; ++r) {
+      const TeamPart& g = gathered[size_t(r)];
+      SweepResult s = decode_sweep(g.sweep);
+      if (r > 0) received += int64_t(g.sweep.size() + g.rows.size());
+      record.push_back({{"rank", r},
+                        {"targets", int64_t(s.targets.size())},
+                        {"first_target", s.targets.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.targets.front())},
+                        {"last_target", s.targets.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.targets.back())},
+                        {"spent_token_forwards", s.spent().token_forwards},
+                        {"seconds", g.seconds},
+                        {"bytes_sent", r == 0 ? int64_t(0) : int64_t(g.sweep.size() + g.rows.size())}});
+      if (s.schedules.empty()) continue;  // a rank without targets
+      if (merged.schedules.empty()) merged = std::move(s);
+      else merged.merge(s);
+      shard_rows.push_back(decode_rows(g.rows));
+    }
+    gathered = {};
+
+    OutputDir dir(a.out, plan.options.by_word);
+    AnalysisWriter writer(p.tok, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words()});
+    writer.add_shards(shard_rows);
+    shard_rows = {};
+    nlohmann::ordered_json summary = writer.summary(merged, p.weights->config, seconds_between(start));
+    summary["distributed"] = {{"ranks", ranks},
+                              {"openmp_threads_per_rank", omp_get_max_threads()},
+                              {"bytes_received_by_rank_0", received},
+                              {"shards", record}};
+    dir.commit(summary);
+    team.finish();
+    print_done(a, plan.options.by_word, summary);
+    return 0;
+  } catch (const distributed::StoppedByTeam&) {
+    team.fail("");
+    throw;
+  } catch (const std::exception& e) {
+    team.fail(e.what());
+    if (rank == 0) std::fprintf(stderr, "\n");
+    throw;
+  }
+}
+
+int run_analyze(AnalyzeArgs a) {
+  const std::unique_ptr<distributed::Team> team = distributed::join_team();
+  // Bad input is found on every rank before any work; the ranks agree, so all of them stop
+  // with the same one message (rank 0 prints it) or all of them go on.
+  std::optional<Prepared> p;
+  std::string error;
+  try {
+    p.emplace(prepare(std::move(a), team->rank() == 0));
+  } catch (const Error& e) {
+    error = e.what();
+  }
+  team->agree(error);
+  return team->size() == 1 ? run_local(*p) : run_team(*p, *team);
 }
 
 }  // namespace

@@ -1,15 +1,17 @@
 // The run behind `strata analyze`: the plan (targets by token or by word, labels, shapes,
-// cost, the errors a front-end shows), and the run's rows and summary against a plain
-// sweep of the same targets.
+// cost, the errors a front-end shows), the run's rows and summary against a plain sweep of
+// the same targets, and the writer of a sweep run in shards (MPI ranks) against one run.
 #include "strata/analysis_run.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "strata/csv.h"
 #include "strata/error.h"
 #include "strata/report.h"
+#include "strata/sweep_wire.h"
 
 #include "fixtures.h"
 
@@ -226,6 +228,83 @@ TEST(AnalysisRunTest, StopsWhenTheRowHookThrowsAndRefusesStraySinks) {
   std::ostringstream words;
   EXPECT_THROW(run_analysis(model, x.tok, x.tokens, p, {.words_csv = &words}), Error);  // not by word
   EXPECT_NO_THROW(run_analysis(model, x.tok, x.tokens, p));  // no sinks: the summary only
+}
+
+// What a sweep in shards legitimately spends differently: the passes before each shard's
+// first target run twice, and the calls and the state in flight differ with the shards.
+ojson without_spent(ojson s) {
+  s = without_times(s);
+  s["compute"].erase("spent");
+  s["compute"].erase("paths");
+  s["compute"].erase("sharing_factor");
+  s["compute"].erase("in_flight");
+  return s;
+}
+
+// Two summaries alike: the same keys, strings and shapes, numbers within 1e-9 relative
+// (merging shards' statistics rounds differently from one stream), but within 1e-6 for the
+// power-law fits (their minimum over beta is flat: rounding moves it by up to ~1e-8) and the
+// rank section (the Gram matrix's coordinates are a float product over blocks of targets,
+// and a shard's blocks differ: tiny models' products round differently with the shape).
+void expect_near(const ojson& a, const ojson& b, const std::string& path = "summary") {
+  ASSERT_EQ(a.type(), b.type()) << path;
+  if (a.is_object()) {
+    ASSERT_EQ(a.size(), b.size()) << path;
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      ASSERT_TRUE(b.contains(it.key())) << path << "." << it.key();
+      expect_near(it.value(), b[it.key()], path + "." + it.key());
+    }
+  } else if (a.is_array()) {
+    ASSERT_EQ(a.size(), b.size()) << path;
+    for (size_t i = 0; i < a.size(); ++i) expect_near(a[i], b[i], path + "[" + std::to_string(i) + "]");
+  } else if (a.is_number_float()) {
+    const double x = a.get<double>(), y = b.get<double>();
+    const bool loose = path.find(".power_law") != std::string::npos || path.find(".rank") != std::string::npos;
+    const double rel = loose ? 1e-6 : 1e-9;
+    EXPECT_LE(std::fabs(x - y), rel * std::max(std::fabs(x), std::fabs(y)) + 1e-12) << path;
+  } else {
+    EXPECT_EQ(a, b) << path;
+  }
+}
+
+TEST(AnalysisRunTest, TheWriterOfShardsGivesOneRunsTablesAndStatistics) {
+  const Inputs x;
+  for (bool by_word : {false, true}) {
+    SCOPED_TRACE(by_word ? "by word" : "by token");
+    AnalysisOptions o = options(by_word);
+    o.schedules.push_back("dilated");  // a per-target schedule: its rows come after the shared ones
+    o.targets = 8;
+    const AnalysisPlan p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+    ASSERT_EQ(p.passes.per_target.size(), 1u);
+    Transformer model(x.weights);
+    std::ostringstream one_csv, one_words;
+    const ojson one = run_analysis(model, x.tok, x.tokens, p, {.tokens_csv = &one_csv, .words_csv = by_word ? &one_words : nullptr});
+
+    // Three shards, each swept alone, sent as bytes, merged in order, rows replayed.
+    const std::vector<std::vector<int64_t>> shards = shard_targets(p.passes, 3);
+    ASSERT_EQ(shards.size(), 3u);
+    SweepResult merged;
+    std::vector<std::vector<SweepRow>> rows(shards.size());
+    int64_t before = 0;
+    for (size_t i = 0; i < shards.size(); ++i) {
+      SweepOptions part = p.sweep;
+      part.positions = shards[i];
+      part.first_target = before;  // the per-target path's calls as in one run: the same bits
+      before += int64_t(shards[i].size());
+      const std::string bytes = encode_sweep(run_sweep(model, x.tokens, part, [&](const SweepRow& r) { rows[i].push_back(r); }));
+      rows[i] = decode_rows(encode_rows(rows[i]));
+      if (i == 0) merged = decode_sweep(bytes);
+      else merged.merge(decode_sweep(bytes));
+    }
+    std::ostringstream csv, words;
+    AnalysisWriter writer(x.tok, x.tokens, p, {.tokens_csv = &csv, .words_csv = by_word ? &words : nullptr});
+    writer.add_shards(rows);
+    const ojson s = writer.summary(merged, model.config(), 1.0);
+    EXPECT_EQ(csv.str(), one_csv.str());
+    EXPECT_EQ(words.str(), one_words.str());
+    expect_near(without_spent(s), without_spent(one));
+    EXPECT_GT(s["compute"]["spent"]["token_forwards"].get<int64_t>(), one["compute"]["spent"]["token_forwards"].get<int64_t>());
+  }
 }
 
 }  // namespace

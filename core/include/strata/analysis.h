@@ -50,6 +50,9 @@ class SeriesAccumulator {
   std::vector<double> means() const;                 // for indices 0 … size()−1
   std::vector<double> std_errors() const;
   const std::vector<Moments>& moments() const { return moments_; }  // the raw state, e.g. to send to another rank
+  // The accumulator whose raw state is `moments` (the inverse of moments(), e.g. on the rank
+  // that received them). Throws strata::Error on a negative count or spread.
+  static SeriesAccumulator from_moments(std::vector<Moments> moments);
 
  private:
   std::vector<Moments> moments_;
@@ -138,6 +141,9 @@ class StreamingGram {
   int columns() const { return k_; }
   int64_t targets() const { return targets_; }
   const std::vector<double>& gram() const { return gram_; }  // (K, K) row-major, symmetric
+  // The accumulator with this raw state (columns(), targets(), gram()), e.g. on the rank that
+  // received it. Throws strata::Error unless gram holds columns² numbers and targets >= 0.
+  static StreamingGram from_state(int columns, int64_t targets, std::vector<double> gram);
 
   RankReport rank(double rel_tol = 1e-2) const;  // throws strata::Error unless 0 < rel_tol < 1
   // The Gram matrix of the first k columns only (its leading k×k block): a schedule's

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -92,5 +93,38 @@ struct AnalysisSinks {
 // wall time is this call's. The streams' states are the caller's to check.
 nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
                                     const AnalysisPlan& plan, const AnalysisSinks& sinks = {});
+
+// The writing half of run_analysis, for a sweep run in parts elsewhere (shards of the
+// plan's targets on MPI ranks: SweepOptions with positions = a shard of shard_targets):
+// the parts' rows go to the sinks in the order one sweep gives them, and the merged parts'
+// statistics (SweepResult::merge, shards in target order) become the summary.
+//
+//   AnalysisWriter w(tokenizer, tokens, plan, sinks);
+//   w.add_shards(rows_of_each_shard);                      // shards in target order
+//   nlohmann::ordered_json summary = w.summary(merged, config, seconds);
+class AnalysisWriter {
+ public:
+  AnalysisWriter(const Tokenizer& tokenizer, std::span<const int32_t> tokens, const AnalysisPlan& plan,
+                 const AnalysisSinks& sinks);
+  ~AnalysisWriter();
+  AnalysisWriter(const AnalysisWriter&) = delete;
+  AnalysisWriter& operator=(const AnalysisWriter&) = delete;
+
+  void add(const SweepRow& row);  // the next row in one sweep's order (sinks.on_row, then the tables)
+  // Rows of consecutive shards, each in its own sweep's order: one sweep runs the shared
+  // schedules first, target by target, then each per-target schedule over all targets, so
+  // the shards' rows are interleaved path by path into that order.
+  void add_shards(std::span<const std::vector<SweepRow>> shards);
+  // The summary of the merged sweep, with `seconds` as its wall time. Throws strata::Error
+  // when a target word did not receive all its rows.
+  nlohmann::ordered_json summary(const SweepResult& merged, const ModelConfig& config, double seconds);
+
+ private:
+  struct Sinks;
+  const Tokenizer& tokenizer_;
+  std::span<const int32_t> tokens_;
+  const AnalysisPlan& plan_;
+  std::unique_ptr<Sinks> sinks_;
+};
 
 }  // namespace strata

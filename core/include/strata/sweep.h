@@ -51,6 +51,11 @@ struct SweepOptions {
   // Explicit target positions, strictly ascending, each in [budget, text length). When not
   // empty they replace `targets` and `stride` (e.g. a span, or every token of some words).
   std::vector<int64_t> positions;
+  // When this sweep is a shard of a larger one (shard_targets): how many of the larger
+  // sweep's targets come before positions[0]. The per-target path starts its batches on
+  // multiples of `batch` in that numbering, so each forward call holds the targets it holds
+  // in the larger sweep and the rows are the same bits (a call's shape can move them).
+  int64_t first_target = 0;
   // Sequences per forward call: targets on the per-target path; passes on the shared path,
   // where a call also holds at most `pass_tokens` tokens (padding included).
   int batch = 64;
@@ -152,6 +157,7 @@ struct SweepPlan {
   std::vector<int> shared;            // schedules served by shared passes (indices into options.schedules)
   std::vector<int> per_target;        // the others: sparse windows, or prefix sharing off
   std::vector<std::string> why_per_target;  // per entry of per_target: the reason, in words
+  std::vector<int> per_target_batch;        // per entry of per_target: targets per forward call (memory-bound)
   std::vector<std::vector<int>> context_len;  // per schedule, per iteration: |C_k|
   std::vector<int> lengths;           // the context lengths the shared schedules need, ascending
   std::vector<SweepSegment> segments;
@@ -177,7 +183,10 @@ SweepPlan plan_sweep(const ModelConfig& config, int64_t text_tokens, const Sweep
 // of the passes each range needs, per-target schedules included), for workers that sweep
 // one range each (options.positions = a range) and merge their results in order. Each
 // range's passes are its own: the L starts before a range's first target are run by both
-// neighbours. Fewer ranges than asked when there are fewer targets.
+// neighbours. With per-target schedules every range but the last holds whole batches of
+// theirs (per_target_batch), so that swept with SweepOptions::first_target a range's
+// forward calls are the whole sweep's, bit for bit. Fewer ranges than asked when there are
+// fewer targets.
 std::vector<std::vector<int64_t>> shard_targets(const SweepPlan& plan, int count);
 
 // --- Targets -------------------------------------------------------------------------

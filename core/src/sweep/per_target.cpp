@@ -22,18 +22,20 @@ void run_per_target(Transformer& model, std::span<const int32_t> tokens, const S
   const int K = int(plan.context_len[size_t(si)].size());
   const int64_t n_targets = int64_t(plan.targets.size());
   const int64_t own_per_target = plan.own_token_forwards_per_target[size_t(si)];
-  // A batch's predictions are kept until its targets finish: in the vocabulary form, as
-  // many targets as fit the memory budget.
-  const int64_t bytes_per_target = int64_t(K) * stored * 4;
-  const int batch = int(std::clamp<int64_t>(o.memory_budget / std::max<int64_t>(bytes_per_target, 1), 1, o.batch));
+  // A batch's predictions are kept until its targets finish: as many as fit the memory budget.
+  const size_t entry = size_t(std::find(plan.per_target.begin(), plan.per_target.end(), si) - plan.per_target.begin());
+  const int batch = plan.per_target_batch.at(entry);
 
   std::vector<float> v(size_t(batch) * K * stored);
   std::vector<double> surprisal(size_t(batch) * K), lse(size_t(batch) * K);
   std::vector<std::vector<ContextSet>> contexts;
   std::vector<int32_t> input, positions;
   std::vector<State> states;
-  for (int64_t t0 = 0; t0 < n_targets; t0 += batch) {
-    const int B = int(std::min<int64_t>(batch, n_targets - t0));
+  for (int64_t t0 = 0; t0 < n_targets;) {
+    // Batches start on multiples of the batch in the numbering of the whole sweep this may be
+    // a shard of (SweepOptions::first_target): a call's rows may differ in their last bits
+    // with the call's shape, so a shard's calls hold exactly the targets the whole sweep's do.
+    const int B = int(std::min<int64_t>(batch - (o.first_target + t0) % batch, n_targets - t0));
     contexts.clear();
     for (int b = 0; b < B; ++b) contexts.push_back(schedule->contexts(plan.targets[size_t(t0 + b)], plan.budget, plan.with_empty));
     for (int k = 0; k < K; ++k) {
@@ -85,6 +87,7 @@ void run_per_target(Transformer& model, std::span<const int32_t> tokens, const S
       progress.state.own_token_forwards += own_per_target;
     }
     progress.report();
+    t0 += B;
   }
 }
 

@@ -231,16 +231,23 @@ SweepPlan plan_sweep(const ModelConfig& config, int64_t text_tokens, const Sweep
     SweepSpent& c = plan.shared.empty() ? plan.per_target_cost : plan.shared_cost;
     c.token_forwards += 1, c.flops += Transformer::forward_flops(config, 1), c.forward_calls += 1, c.passes += 1;
   }
+  // The vocabulary form stores the logits of every prediction kept, the hidden form h.
+  const GramForm form = o.gram_form != GramForm::kAuto ? o.gram_form
+                        : Transformer::logits_affine_in_hidden(config) ? GramForm::kHidden
+                                                                       : GramForm::kVocabulary;
+  const int64_t stored = form == GramForm::kHidden ? config.hidden_size : config.vocab_size;
+  // The per-target path keeps a batch's predictions until its targets finish: as many
+  // targets as fit the memory budget.
+  for (int si : plan.per_target) {
+    const int64_t bytes_per_target = int64_t(plan.context_len[size_t(si)].size()) * stored * 4;
+    plan.per_target_batch.push_back(int(std::clamp<int64_t>(o.memory_budget / std::max<int64_t>(bytes_per_target, 1), 1, o.batch)));
+  }
   if (plan.shared.empty()) return plan;
   for (int n = 1; n <= o.budget; ++n)
     if (needed[size_t(n)]) plan.lengths.push_back(n);
 
   // State per target in flight: per context length, the prediction's stored floats, its
-  // surprisal and log-sum-exp, and a flag. The vocabulary form stores the logits.
-  const GramForm form = o.gram_form != GramForm::kAuto ? o.gram_form
-                        : Transformer::logits_affine_in_hidden(config) ? GramForm::kHidden
-                                                                       : GramForm::kVocabulary;
-  const int64_t stored = form == GramForm::kHidden ? config.hidden_size : config.vocab_size;
+  // surprisal and log-sum-exp, and a flag.
   plan.state_bytes_per_target = int64_t(plan.lengths.size()) * (stored * 4 + 8 + 8 + 1);
   const int64_t natural_in_flight = int64_t(o.budget) + o.batch;
   if (plan.state_bytes_per_target * natural_in_flight > o.memory_budget)
@@ -283,13 +290,17 @@ std::vector<std::vector<int64_t>> shard_targets(const SweepPlan& plan, int count
       if (it != plan.targets.end()) cost[size_t(it - plan.targets.begin())] += context_tokens(p.length, plan.bos);
     }
   const double total = std::accumulate(cost.begin(), cost.end(), 0.0);
+  // Per-target schedules: shards hold whole batches (their least common multiple), so that
+  // with SweepOptions::first_target every forward call holds the targets it holds in one sweep.
+  size_t align = 1;
+  for (int b : plan.per_target_batch) align = std::lcm(align, size_t(b));
   std::vector<std::vector<int64_t>> shards;
   double done = 0;
   size_t i = 0;
   for (int k = 0; k < count && i < n; ++k) {
     const double goal = total * double(k + 1) / double(count);
     std::vector<int64_t> shard;
-    while (i < n && (shard.empty() || done + cost[i] / 2 <= goal || k + 1 == count)) {
+    while (i < n && (shard.empty() || done + cost[i] / 2 <= goal || k + 1 == count || i % align != 0)) {
       done += cost[i];
       shard.push_back(plan.targets[i++]);
     }

@@ -173,7 +173,15 @@ TEST(SweepPlanTest, ShardsAreBalancedAndTheirMergedSweepsAreTheWhole) {
   EXPECT_EQ(all, plan.targets);
   const auto [lo, hi] = std::minmax_element(costs.begin(), costs.end());
   EXPECT_LT(double(*hi), 1.3 * double(*lo)) << "shards' costs " << costs[0] << ", " << costs[1] << ", " << costs[2];
-  EXPECT_EQ(shard_targets(plan, 1000).size(), plan.targets.size());
+  // The per-target schedule (dilated) makes shards of whole batches: its calls as in one sweep.
+  ASSERT_EQ(plan.per_target_batch, std::vector<int>{4});
+  for (size_t i = 0, before = 0; i + 1 < shards.size(); before += shards[i++].size()) EXPECT_EQ((before + shards[i].size()) % 4, 0u);
+  EXPECT_EQ(shard_targets(plan, 1000).size(), (plan.targets.size() + 3) / 4);
+  SweepOptions shared_only = o;
+  shared_only.schedules = {"sequential", "hierarchical"};
+  const SweepPlan shared_plan = plan_sweep(model.config(), int64_t(tokens.size()), shared_only);
+  EXPECT_TRUE(shared_plan.per_target_batch.empty());
+  EXPECT_EQ(shard_targets(shared_plan, 1000).size(), shared_plan.targets.size());
 
   const SweepResult whole = run_sweep(model, tokens, o);
   SweepResult merged;
