@@ -27,15 +27,7 @@ std::vector<std::string> entries(const std::string& dir) {
   return names;
 }
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using fixtures::error_of;
 
 TEST(FileUtilTest, AtomicWriteLeavesOnlyTheFile) {
   const fixtures::ScratchDir scratch("file_util_write");

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "strata/error.h"
 #include "strata/model_dir.h"
 #include "strata/tokenizer.h"
 #include "strata/weights.h"
@@ -126,6 +127,17 @@ class ScratchDir {
 };
 
 // s in single quotes for a POSIX shell, for tests that run a command line.
+// The message of the strata::Error that f throws, or "(no error)".
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
 inline std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
