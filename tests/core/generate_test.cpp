@@ -24,12 +24,7 @@ struct Family {
   ModelConfig config;
 };
 
-nlohmann::json llama_like(const char* type, int heads, int kv, int head_dim) {
-  return {{"model_type", type}, {"vocab_size", 61}, {"hidden_size", 32}, {"intermediate_size", 48},
-          {"num_hidden_layers", 2}, {"num_attention_heads", heads}, {"num_key_value_heads", kv},
-          {"head_dim", head_dim}, {"max_position_embeddings", 64}, {"rms_norm_eps", 1e-5},
-          {"rope_theta", 10000.0}, {"torch_dtype", "float32"}};
-}
+using fixtures::llama_like_json;
 
 void PrintTo(const Family& f, std::ostream* os) { *os << f.name; }
 
@@ -37,38 +32,35 @@ void PrintTo(const Family& f, std::ostream* os) { *os << f.name; }
 // 40-token sequences below, so the cached passes must mask by absolute position.
 std::vector<Family> families() {
   std::vector<Family> f;
-  f.push_back({"llama_gqa", config_from_json(llama_like("llama", 4, 2, 8))});
+  f.push_back({"llama_gqa", config_from_json(llama_like_json("llama", 4, 2, 8))});
   {
-    nlohmann::json c = llama_like("llama", 4, 1, 12);
+    nlohmann::json c = llama_like_json("llama", 4, 1, 12);
     c["attention_bias"] = true;
     c["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
                          {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 16}};
     f.push_back({"llama3_rope_biases", config_from_json(c)});
   }
   {
-    nlohmann::json c = llama_like("mistral", 4, 2, 8);
+    nlohmann::json c = llama_like_json("mistral", 4, 2, 8);
     c["sliding_window"] = 4;
     f.push_back({"mistral_window_4", config_from_json(c)});
   }
   {
-    nlohmann::json c = llama_like("qwen2", 4, 2, 8);
+    nlohmann::json c = llama_like_json("qwen2", 4, 2, 8);
     c["use_sliding_window"] = true;
     c["sliding_window"] = 3;
     c["max_window_layers"] = 1;
     f.push_back({"qwen2_bias_window_3", config_from_json(c)});
   }
   {
-    nlohmann::json c = llama_like("gemma", 4, 1, 16);
+    nlohmann::json c = llama_like_json("gemma", 4, 1, 16);
     c["hidden_activation"] = "gelu_pytorch_tanh";
     f.push_back({"gemma_mqa", config_from_json(c)});
   }
   {
-    nlohmann::json c = llama_like("gemma2", 4, 2, 16);
-    c["num_hidden_layers"] = 3;
-    c["sliding_window"] = 4;
-    c["attn_logit_softcapping"] = 2.0;
-    c["final_logit_softcapping"] = 3.0;
-    c["query_pre_attn_scalar"] = 10;
+    nlohmann::json c = llama_like_json("gemma2", 4, 2, 16);
+    c.update({{"num_hidden_layers", 3}, {"sliding_window", 4}, {"attn_logit_softcapping", 2.0},
+              {"final_logit_softcapping", 3.0}, {"query_pre_attn_scalar", 10}});
     f.push_back({"gemma2_softcap_window_4", config_from_json(c)});
   }
   f.push_back({"gpt2_learned_positions",
