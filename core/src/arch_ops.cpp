@@ -84,20 +84,22 @@ void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_di
 }
 
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T, int n_heads,
-               int n_kv_heads, int head_dim, float scale, int window, float softcap) {
+               int n_kv_heads, int head_dim, float scale, int window, float softcap, int past) {
   const int group = n_heads / n_kv_heads;
+  const int keys = past + T;
   const size_t qs = size_t(n_heads) * head_dim, kvs = size_t(n_kv_heads) * head_dim;
 #pragma omp parallel for collapse(2) schedule(static)
   for (int b = 0; b < B; ++b)
     for (int h = 0; h < n_heads; ++h) {
-      std::vector<double> p(static_cast<size_t>(T)), acc(static_cast<size_t>(head_dim));
+      std::vector<double> p(static_cast<size_t>(keys)), acc(static_cast<size_t>(head_dim));
       const int kvh = h / group;
       for (int i = 0; i < T; ++i) {
         const float* qi = q + (size_t(b) * T + i) * qs + size_t(h) * head_dim;
-        const int first = window > 0 ? std::max(0, i - window + 1) : 0;
+        const int last = past + i;  // the query's index among the keys: the window counts from it
+        const int first = window > 0 ? std::max(0, last - window + 1) : 0;
         double mx = -INFINITY;
-        for (int j = first; j <= i; ++j) {
-          const float* kj = k + (size_t(b) * T + j) * kvs + size_t(kvh) * head_dim;
+        for (int j = first; j <= last; ++j) {
+          const float* kj = k + (size_t(b) * keys + j) * kvs + size_t(kvh) * head_dim;
           double s = 0;
           for (int e = 0; e < head_dim; ++e) s += double(qi[e]) * kj[e];
           s *= scale;
@@ -106,10 +108,10 @@ void attention(float* out, const float* q, const float* k, const float* v, int B
           mx = std::max(mx, s);
         }
         double sum = 0;
-        for (int j = first; j <= i; ++j) sum += (p[size_t(j)] = std::exp(p[size_t(j)] - mx));
+        for (int j = first; j <= last; ++j) sum += (p[size_t(j)] = std::exp(p[size_t(j)] - mx));
         std::fill(acc.begin(), acc.end(), 0.0);
-        for (int j = first; j <= i; ++j) {
-          const float* vj = v + (size_t(b) * T + j) * kvs + size_t(kvh) * head_dim;
+        for (int j = first; j <= last; ++j) {
+          const float* vj = v + (size_t(b) * keys + j) * kvs + size_t(kvh) * head_dim;
           const double w = p[size_t(j)] / sum;
           for (int e = 0; e < head_dim; ++e) acc[size_t(e)] += w * vj[e];
         }

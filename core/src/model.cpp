@@ -9,6 +9,7 @@
 
 #include "strata/error.h"
 #include "strata/arch_ops.h"
+#include "strata/kv_cache.h"
 #include "strata/ops.h"
 
 namespace strata {
@@ -76,6 +77,18 @@ std::span<const float> Transformer::forward(std::span<const int32_t> tokens,
   return std::span<const float>(acts_.logits).first(size_t(B) * R * size_t(config().vocab_size));
 }
 
+std::span<const float> Transformer::forward(std::span<const int32_t> tokens, KVCache& cache,
+                                            std::span<const int> rows) {
+  if (!cache.fits(config())) throw Error("forward: the KV cache belongs to a model of another shape");
+  const int T = int(tokens.size());
+  cache.reserve(T);  // refuses a pass beyond the context, naming it
+  std::vector<int32_t> positions(tokens.size());
+  for (int i = 0; i < T; ++i) positions[size_t(i)] = cache.length() + i;
+  run(tokens, positions, /*B=*/1, T, rows, /*keep_all_layers=*/false, {}, &cache);
+  const size_t R = rows.empty() ? size_t(T) : rows.size();
+  return std::span<const float>(acts_.logits).first(R * size_t(config().vocab_size));
+}
+
 std::span<const float> Transformer::forward_for_training(std::span<const int32_t> tokens,
                                                          std::span<const int32_t> positions, int B,
                                                          int T, const Dropout& dropout) {
@@ -88,7 +101,8 @@ std::span<const float> Transformer::forward_for_training(std::span<const int32_t
 }
 
 void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> positions, int B,
-                      int T, std::span<const int> rows, bool keep_all_layers, const Dropout& dropout) {
+                      int T, std::span<const int> rows, bool keep_all_layers, const Dropout& dropout,
+                      KVCache* cache) {
   const ModelConfig& c = weights_->config;
   const WeightViews& w = weights_->view;
   if (B <= 0 || T <= 0) throw Error("forward: batch and sequence length must be positive");
@@ -151,6 +165,7 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
   // ops::attention is the fast path; the options it lacks go through arch::attention.
   const float query_scale = c.attention.query_pre_attn_scalar > 0 ? c.attention.query_pre_attn_scalar : float(c.head_dim);
   const float score_scale = 1.0f / std::sqrt(query_scale);
+  const int past = cache ? cache->length() : 0;  // earlier tokens whose keys the cache holds
 
   for (int l = 0; l < L; ++l) {
     const LayerWeights& lw = w.layers[size_t(l)];
@@ -161,8 +176,9 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
     float* x_out = keep_all_layers ? x + N * d : x;
     float* attn_in = a.attn_in.data() + s * N * d;
     float* q = a.q.data() + s * N * qd;
-    float* k = a.k.data() + s * N * kvd;
-    float* v = a.v.data() + s * N * kvd;
+    // Decoding writes this pass's keys and values straight into the cache, after its rows.
+    float* k = cache ? cache->keys(l) + size_t(past) * kvd : a.k.data() + s * N * kvd;
+    float* v = cache ? cache->values(l) + size_t(past) * kvd : a.v.data() + s * N * kvd;
     float* attn_out = a.attn_out.data() + s * N * qd;
     float* mlp_in = a.mlp_in.data() + s * N * d;
     float* gate = a.gate.data() + s * N * f;
@@ -185,11 +201,13 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
       }
     }
     const int window = c.attention.sliding_at(l) ? c.attention.sliding_window : 0;
-    if ((window == 0 || window >= T) && c.attention.logit_softcap == 0 && c.attention.query_pre_attn_scalar == 0)
-      ops::attention(attn_out, q, k, v, B, T, H, c.num_key_value_heads, c.head_dim, probs);
+    const float* keys = k - size_t(past) * kvd;  // with the cache's earlier rows
+    const float* values = v - size_t(past) * kvd;
+    if ((window == 0 || window >= past + T) && c.attention.logit_softcap == 0 && c.attention.query_pre_attn_scalar == 0)
+      ops::attention(attn_out, q, keys, values, B, T, H, c.num_key_value_heads, c.head_dim, probs, past);
     else
-      arch::attention(attn_out, q, k, v, B, T, H, c.num_key_value_heads, c.head_dim, score_scale, window,
-                      c.attention.logit_softcap);
+      arch::attention(attn_out, q, keys, values, B, T, H, c.num_key_value_heads, c.head_dim, score_scale, window,
+                      c.attention.logit_softcap, past);
     if (drop) {  // training (no biases, no post-norms): the branch apart, then masked into the stream
       ops::matmul(mlp_scratch_.data(), attn_out, lw.wo, int(N), d, qd);
       dropout_residual(x_mid, x, mlp_scratch_.data(), a.dropout_keep.data() + (s * 2 + 0) * N * d, N * d, dropout, l, 0);
@@ -217,6 +235,7 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
     }
     x = x_out;
   }
+  if (cache) cache->append(T);
 
   // Final norm and output head, only at the requested rows.
   norm(a.final_norm.data(), x, w.final_norm, w.final_norm_bias, int(N), a.final_inv_rms.data());

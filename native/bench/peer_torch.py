@@ -188,6 +188,11 @@ def table(args):
         mine = s["train_step/B:8/T:256/threads:%d/real_time" % threads]["tokens/s"]
         lines.append("| training step B=8 T=256 (tokens/s) | %.0f | %.0f [%.0f] | %.2f× |" % (
             mine, t["train_step_tokens_per_s"], h["train_step_tokens_per_s"], mine / t["train_step_tokens_per_s"]))
+        for P in (1, 64):  # no PyTorch peer: llama.cpp's is scripts' business (llama-bench tg)
+            d = s.get("decode/prompt:%d/steps:128/threads:%d/real_time" % (P, threads))
+            if d:
+                lines.append("| decoding with a KV cache, 128 steps after %d prompt token%s (tokens/s) | %.0f | – | |" % (
+                    P, "s" if P > 1 else "", d["tokens/s"]))
     lines += ["", "### sweeps on the default model (2 threads, 64 targets in one batch)", "",
               "| L | sequential ms/target | hierarchical ms/target | wall-time ratio | token-forwards per target (seq / hier) | token-forward ratio | sequential token-forwards/s |",
               "|---|---|---|---|---|---|---|"]

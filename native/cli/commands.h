@@ -25,5 +25,6 @@ Subcommand add_eval(CLI::App& app);
 Subcommand add_analyze(CLI::App& app);
 Subcommand add_infer(CLI::App& app);
 Subcommand add_convert(CLI::App& app);
+Subcommand add_generate(CLI::App& app);
 
 }  // namespace strata::cli

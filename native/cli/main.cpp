@@ -55,7 +55,8 @@ int main(int argc, char** argv) {
   namespace cli = strata::cli;
   const std::vector<cli::Subcommand> commands = {cli::add_info(app), cli::add_tokenize(app),
                                                  cli::add_train(app), cli::add_eval(app),
-                                                 cli::add_infer(app), cli::add_convert(app), cli::add_analyze(app)};
+                                                 cli::add_infer(app), cli::add_convert(app), cli::add_analyze(app),
+                                                 cli::add_generate(app)};
   const strata::distributed::LaunchInfo launch = strata::distributed::launch_info();
   const bool quiet = launch.rank > 0;  // rank 0 speaks for the job
   try {

@@ -46,6 +46,31 @@ TEST(ArchOpsTest, AttentionWithoutOptionsEqualsOpsAttention) {
   for (int i = 0; i < 3 * H * hd; ++i) EXPECT_NEAR(fast[size_t(i)], windowed[size_t(i)], 1e-5);
 }
 
+// Queries after `past` cached keys (decoding): the last n queries of each sequence over
+// all its keys give the last n rows of the full pass, in both kernels, with a window
+// counted from the query's absolute index.
+TEST(ArchOpsTest, AttentionAfterPastKeysGivesTheFullPassesLastRows) {
+  const int B = 2, T = 9, H = 4, KV = 2, hd = 8, n = 3, past = T - n;
+  const auto q = random_vector(size_t(B) * T * H * hd, 1), k = random_vector(size_t(B) * T * KV * hd, 2),
+             v = random_vector(size_t(B) * T * KV * hd, 3);
+  const size_t row = size_t(H) * hd;
+  std::vector<float> q_last;
+  for (int b = 0; b < B; ++b) q_last.insert(q_last.end(), q.begin() + (b * T + past) * row, q.begin() + (b + 1) * T * row);
+  auto last_rows = [&](const std::vector<float>& full) {
+    std::vector<float> r;
+    for (int b = 0; b < B; ++b) r.insert(r.end(), full.begin() + (b * T + past) * row, full.begin() + (b + 1) * T * row);
+    return r;
+  };
+  std::vector<float> full(q.size()), cached(q_last.size());
+  ops::attention(full.data(), q.data(), k.data(), v.data(), B, T, H, KV, hd);
+  ops::attention(cached.data(), q_last.data(), k.data(), v.data(), B, n, H, KV, hd, nullptr, past);
+  EXPECT_LT(max_abs_diff(cached, last_rows(full)), 1e-6);
+  const float scale = 0.3f;
+  arch::attention(full.data(), q.data(), k.data(), v.data(), B, T, H, KV, hd, scale, 3, 2.0f);
+  arch::attention(cached.data(), q_last.data(), k.data(), v.data(), B, n, H, KV, hd, scale, 3, 2.0f, past);
+  EXPECT_LT(max_abs_diff(cached, last_rows(full)), 1e-6);
+}
+
 TEST(ArchOpsTest, SoftcapBoundsAndKeepsSmallValues) {
   std::vector<float> x = {-1000.0f, -0.01f, 0.0f, 0.01f, 1000.0f};
   arch::softcap(x.data(), x.size(), 5.0f);

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "strata/error.h"
 #include "strata/model_dir.h"
 #include "strata/tokenizer.h"
@@ -56,6 +58,15 @@ inline ModelConfig tiny_config(int vocab) {
   Shape s;
   s.vocab = vocab;
   return tiny_config(s);
+}
+
+// The config.json of a tiny Hugging Face Llama-like model (llama, mistral, qwen2, gemma,
+// gemma2): vocab 61, d 32, MLP 48, 2 layers, context 128, float32; a test adds its options.
+inline nlohmann::json llama_like_json(const char* type, int heads, int kv, int head_dim) {
+  return {{"model_type", type}, {"vocab_size", 61}, {"hidden_size", 32}, {"intermediate_size", 48},
+          {"num_hidden_layers", 2}, {"num_attention_heads", heads}, {"num_key_value_heads", kv},
+          {"head_dim", head_dim}, {"max_position_embeddings", 128}, {"rms_norm_eps", 1e-5},
+          {"rope_theta", 10000.0}, {"torch_dtype", "float32"}};
 }
 
 inline std::shared_ptr<Weights> random_weights(const ModelConfig& c, uint64_t seed, float std = 0.3f) {

@@ -287,22 +287,15 @@ void untranspose_square(Weights& w) {
     }
 }
 
-nlohmann::json llama_like(const char* type, int heads, int kv, int head_dim) {
-  return {{"model_type", type}, {"vocab_size", 61}, {"hidden_size", 32}, {"intermediate_size", 48},
-          {"num_hidden_layers", 2}, {"num_attention_heads", heads}, {"num_key_value_heads", kv},
-          {"head_dim", head_dim}, {"max_position_embeddings", 128}, {"rms_norm_eps", 1e-5},
-          {"rope_theta", 10000.0}, {"torch_dtype", "float32"}};
-}
-
 std::vector<FamilyCase> family_cases() {
   std::vector<FamilyCase> cases;
   auto off = [](auto field) { return [field](Weights& w) { field(w.config); }; };
   {
-    nlohmann::json c = llama_like("llama", 4, 2, 8);  // GQA, untied
+    nlohmann::json c = fixtures::llama_like_json("llama", 4, 2, 8);  // GQA, untied
     cases.push_back({"llama_gqa_f32", {{"config", c}, {"seed", 1}}, 12, {}});
   }
   {
-    nlohmann::json c = llama_like("llama", 4, 1, 12);  // MQA, head_dim 12 != 32 / 4
+    nlohmann::json c = fixtures::llama_like_json("llama", 4, 1, 12);  // MQA, head_dim 12 != 32 / 4
     c["attention_bias"] = true;
     c["mlp_bias"] = true;
     c["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
@@ -313,20 +306,20 @@ std::vector<FamilyCase> family_cases() {
                       {"mlp biases", [](Weights& w) { zero_tensors(w, "mlp.down_proj.bias"); zero_tensors(w, "mlp.up_proj.bias"); }}}});
   }
   {
-    nlohmann::json c = llama_like("llama", 4, 4, 8);
+    nlohmann::json c = fixtures::llama_like_json("llama", 4, 4, 8);
     c["rope_scaling"] = {{"type", "linear"}, {"factor", 4.0}};
     c["tie_word_embeddings"] = true;
     cases.push_back({"llama_linear_rope_f16_tied", {{"config", c}, {"seed", 3}, {"dtype", "F16"}}, 12,
                      {{"linear rope scaling", off([](ModelConfig& m) { m.rope.scaling = RopeScaling::kNone; })}}});
   }
   {
-    nlohmann::json c = llama_like("mistral", 4, 2, 8);
+    nlohmann::json c = fixtures::llama_like_json("mistral", 4, 2, 8);
     c["sliding_window"] = 4;
     cases.push_back({"mistral_sliding_window", {{"config", c}, {"seed", 4}, {"shards", 2}}, 13,
                      {{"sliding window", off([](ModelConfig& m) { m.attention.sliding = SlidingLayers::kNone; })}}});
   }
   {
-    nlohmann::json c = llama_like("qwen2", 4, 2, 8);
+    nlohmann::json c = fixtures::llama_like_json("qwen2", 4, 2, 8);
     c["use_sliding_window"] = true;
     c["sliding_window"] = 3;
     c["max_window_layers"] = 1;  // layer 0 global, layer 1 sliding
@@ -335,7 +328,7 @@ std::vector<FamilyCase> family_cases() {
                       {"sliding window", off([](ModelConfig& m) { m.attention.sliding = SlidingLayers::kNone; })}}});
   }
   {
-    nlohmann::json c = llama_like("qwen2", 4, 2, 8);
+    nlohmann::json c = fixtures::llama_like_json("qwen2", 4, 2, 8);
     c["use_sliding_window"] = false;  // the window below must then be ignored
     c["sliding_window"] = 2;
     c["max_window_layers"] = 0;
@@ -346,7 +339,7 @@ std::vector<FamilyCase> family_cases() {
                       })}}});
   }
   {
-    nlohmann::json c = llama_like("gemma", 4, 1, 24);  // MQA, head_dim 24 independent of 32 / 4
+    nlohmann::json c = fixtures::llama_like_json("gemma", 4, 1, 24);  // MQA, head_dim 24 independent of 32 / 4
     c["hidden_size"] = 40;                            // sqrt(40) = 6.3246 is 6.3125 in bfloat16
     c["torch_dtype"] = "bfloat16";
     c["hidden_activation"] = "gelu_pytorch_tanh";
@@ -357,7 +350,7 @@ std::vector<FamilyCase> family_cases() {
                       {"scale rounded to bfloat16", off([](ModelConfig& m) { m.torch_dtype = DType::kF32; })}}});
   }
   {
-    nlohmann::json c = llama_like("gemma2", 4, 2, 16);
+    nlohmann::json c = fixtures::llama_like_json("gemma2", 4, 2, 16);
     c["num_hidden_layers"] = 3;
     c["sliding_window"] = 4;
     c["attn_logit_softcapping"] = 2.0;

@@ -34,10 +34,11 @@ std::vector<float> rope_inv_freq(const ModelConfig& c);
 // angle = float(position) * inv_freq, in float like Hugging Face.
 void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_dim, const float* inv_freq);
 
-// Causal grouped-query attention (ops::attention's layout) with options: scores scaled by
-// `scale`, soft-capped when softcap > 0, and, when window > 0, query i sees only keys
-// j with i - j < window (Hugging Face's sliding mask, by index in the sequence).
+// Causal grouped-query attention (ops::attention's layout, `past` earlier keys from a KV
+// cache included) with options: scores scaled by `scale`, soft-capped when softcap > 0,
+// and, when window > 0, query i (at index past + i) sees only keys j with
+// past + i - j < window (Hugging Face's sliding mask, by index in the sequence).
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T, int n_heads,
-               int n_kv_heads, int head_dim, float scale, int window, float softcap);
+               int n_kv_heads, int head_dim, float scale, int window, float softcap, int past = 0);
 
 }  // namespace strata::arch

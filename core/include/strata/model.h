@@ -14,6 +14,8 @@
 
 namespace strata {
 
+class KVCache;  // kv_cache.h
+
 // Dropout of training, on the output of each residual branch (GPT-2's resid_pdrop): per
 // layer x_mid = x + keep ⊙ o_proj(attention) / (1-p), x_out = x_mid + keep ⊙ down(mlp) / (1-p).
 // Whether element i of branch b (0 attention, 1 MLP) of layer l is kept is a hash of
@@ -60,6 +62,12 @@ class Transformer {
   std::span<const float> forward(std::span<const int32_t> tokens, std::span<const int32_t> positions,
                                  int B, int T, std::span<const int> rows = {});
 
+  // Decoding (kv_cache.h): the next T tokens of the one sequence whose earlier tokens are
+  // in cache, at positions cache.length() … +T-1. Their keys and values are appended to
+  // the cache and attention runs over all of it; returns logits (rows, vocab) as above.
+  // Throws strata::Error when the cache is another model's or would pass the context.
+  std::span<const float> forward(std::span<const int32_t> tokens, KVCache& cache, std::span<const int> rows = {});
+
   // The same pass keeping every layer's activations, for backward (training), with
   // dropout on the residual branches when dropout.p > 0.
   std::span<const float> forward_for_training(std::span<const int32_t> tokens,
@@ -81,7 +89,8 @@ class Transformer {
 
  private:
   void run(std::span<const int32_t> tokens, std::span<const int32_t> positions, int B, int T,
-           std::span<const int> rows, bool keep_all_layers, const Dropout& dropout = {});
+           std::span<const int> rows, bool keep_all_layers, const Dropout& dropout = {},
+           KVCache* cache = nullptr);
   // The config's norm (RMSNorm or LayerNorm); b is the LayerNorm bias, inv_rms RMSNorm's.
   void norm(float* y, const float* x, const float* w, const float* b, int rows, float* inv_rms) const;
   // y(M,N) = x·wᵀ (+ b).

@@ -53,8 +53,11 @@ void gated_activation(float* h, const float* gate, const float* up, size_t n, Ac
 // Causal multi-head attention with grouped-query heads over B sequences of T tokens.
 // q (B*T, n_heads*hd), k and v (B*T, n_kv*hd), out (B*T, n_heads*hd). Scores are scaled by
 // 1/sqrt(hd). probs, if given, receives the attention weights (B, n_heads, T, T) for backward.
+// With past > 0 the T queries follow `past` earlier tokens (a KV cache): k and v hold
+// (B*(past+T), n_kv*hd), the earlier keys first, query i sees keys 0..past+i, and probs
+// is (B, n_heads, T, past+T).
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
-               int n_heads, int n_kv_heads, int head_dim, float* probs = nullptr);
+               int n_heads, int n_kv_heads, int head_dim, float* probs = nullptr, int past = 0);
 
 // Backward of attention() given its saved probs: writes dq (B*T, H*hd) and dk, dv
 // (B*T, KVH*hd) from dout (B*T, H*hd); q and k are the rotated inputs.

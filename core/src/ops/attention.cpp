@@ -16,7 +16,8 @@ namespace strata::ops {
 namespace HWY_NAMESPACE {
 
 // ---------------------------------------------------------------------------------------
-// Attention for one (sequence, head): each query i attends to keys 0..i.
+// Attention for one (sequence, head): query i, at index past + i of the sequence's
+// past + T keys (the first `past` of them from a KV cache), attends to keys 0..past+i.
 
 HWY_INLINE float Dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int n) {
   const D d;
@@ -30,36 +31,38 @@ HWY_INLINE float Dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, i
 }
 
 HWY_NOINLINE void AttentionHead(float* out, const float* q, const float* k, const float* v, int b,
-                                int h, int T, int n_heads, int n_kv_heads, int head_dim,
+                                int h, int T, int past, int n_heads, int n_kv_heads, int head_dim,
                                 float* scores, float* probs) {
   const D d;
   const int lanes = int(hn::Lanes(d));
   const int kvh = h / (n_heads / n_kv_heads);
+  const int keys = past + T;
   const size_t q_stride = size_t(n_heads) * head_dim, kv_stride = size_t(n_kv_heads) * head_dim;
   const float scale = 1.0f / std::sqrt(float(head_dim));
-  const float* kb = k + size_t(b) * T * kv_stride + size_t(kvh) * head_dim;
-  const float* vb = v + size_t(b) * T * kv_stride + size_t(kvh) * head_dim;
+  const float* kb = k + size_t(b) * keys * kv_stride + size_t(kvh) * head_dim;
+  const float* vb = v + size_t(b) * keys * kv_stride + size_t(kvh) * head_dim;
   for (int i = 0; i < T; ++i) {
+    const int last = past + i;  // the last key this query sees
     const float* qi = q + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
-    for (int j = 0; j <= i; ++j) scores[j] = Dot(qi, kb + size_t(j) * kv_stride, head_dim) * scale;
-    SoftmaxRow(scores, i + 1);
+    for (int j = 0; j <= last; ++j) scores[j] = Dot(qi, kb + size_t(j) * kv_stride, head_dim) * scale;
+    SoftmaxRow(scores, last + 1);
     float* oi = out + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
     int e = 0;
     for (; e + lanes <= head_dim; e += lanes) {
       V acc = hn::Zero(d);
-      for (int j = 0; j <= i; ++j)
+      for (int j = 0; j <= last; ++j)
         acc = hn::MulAdd(hn::Set(d, scores[j]), hn::LoadU(d, vb + size_t(j) * kv_stride + e), acc);
       hn::StoreU(acc, d, oi + e);
     }
     for (; e < head_dim; ++e) {
       float acc = 0;
-      for (int j = 0; j <= i; ++j) acc += scores[j] * vb[size_t(j) * kv_stride + e];
+      for (int j = 0; j <= last; ++j) acc += scores[j] * vb[size_t(j) * kv_stride + e];
       oi[e] = acc;
     }
     if (probs) {
-      float* pr = probs + ((size_t(b) * n_heads + h) * T + i) * T;
-      std::copy(scores, scores + i + 1, pr);
-      std::fill(pr + i + 1, pr + T, 0.0f);
+      float* pr = probs + ((size_t(b) * n_heads + h) * T + i) * keys;
+      std::copy(scores, scores + last + 1, pr);
+      std::fill(pr + last + 1, pr + keys, 0.0f);
     }
   }
 }
@@ -126,15 +129,15 @@ HWY_EXPORT(AttentionHead);
 HWY_EXPORT(AttentionBackwardGroup);
 
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
-               int n_heads, int n_kv_heads, int head_dim, float* probs) {
-  [[maybe_unused]] const int64_t work = int64_t(B) * n_heads * T * T * head_dim;
+               int n_heads, int n_kv_heads, int head_dim, float* probs, int past) {
+  [[maybe_unused]] const int64_t work = int64_t(B) * n_heads * T * (past + T) * head_dim;
 #pragma omp parallel if (work > kParallelWork)
   {
-    std::vector<float> scores(static_cast<size_t>(T));
+    std::vector<float> scores(static_cast<size_t>(past + T));
 #pragma omp for schedule(static) collapse(2)
     for (int b = 0; b < B; ++b)
       for (int h = 0; h < n_heads; ++h)
-        HWY_DYNAMIC_DISPATCH(AttentionHead)(out, q, k, v, b, h, T, n_heads, n_kv_heads, head_dim,
+        HWY_DYNAMIC_DISPATCH(AttentionHead)(out, q, k, v, b, h, T, past, n_heads, n_kv_heads, head_dim,
                                             scores.data(), probs);
   }
 }
