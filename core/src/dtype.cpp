@@ -91,4 +91,13 @@ void widen_to_f32(const void* src, DType t, size_t n, float* dst) {
   }
 }
 
+void narrow_from_f32(const float* src, size_t n, DType t, void* dst) {
+  if (t == DType::kF32) {
+    if (n) std::memcpy(dst, src, n * 4);
+    return;
+  }
+  auto* out = static_cast<uint16_t*>(dst);
+  for (size_t i = 0; i < n; ++i) out[i] = t == DType::kF16 ? f32_to_f16(src[i]) : f32_to_bf16(src[i]);
+}
+
 }  // namespace strata

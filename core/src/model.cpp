@@ -153,12 +153,18 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
   // normalizer tensor is); GPT-2 adds the learned embedding of each position.
   float* x = a.residual.data();
   const float embed_scale = c.scale_embeddings ? round_to_dtype(std::sqrt(float(d)), c.torch_dtype) : 1.0f;
+  // Rows are widened from their held type into the stream (the position's row through
+  // mlp_scratch_, free until the first MLP).
   for (size_t i = 0; i < N; ++i) {
-    const float* e = w.embed + size_t(tokens[i]) * d;
-    for (int j = 0; j < d; ++j) x[i * d + j] = e[j] * embed_scale;
+    float* xi = x + i * d;
+    const ops::WeightRef e = w.embed.plus(size_t(tokens[i]) * d);
+    widen_to_f32(e.data, e.dtype, size_t(d), xi);
+    if (embed_scale != 1.0f)
+      for (int j = 0; j < d; ++j) xi[j] *= embed_scale;
     if (w.pos_embed) {
-      const float* pe = w.pos_embed + size_t(positions[i]) * d;
-      for (int j = 0; j < d; ++j) x[i * d + j] += pe[j];
+      const ops::WeightRef pe = w.pos_embed.plus(size_t(positions[i]) * d);
+      widen_to_f32(pe.data, pe.dtype, size_t(d), mlp_scratch_.data());
+      for (int j = 0; j < d; ++j) xi[j] += mlp_scratch_[size_t(j)];
     }
   }
   if (c.rope.scaling != RopeScaling::kNone && rope_inv_freq_.empty()) rope_inv_freq_ = arch::rope_inv_freq(c);
@@ -262,12 +268,12 @@ void Transformer::norm(float* y, const float* x, const float* w, const float* b,
     ops::rmsnorm(y, x, w, rows, c.hidden_size, c.rms_norm_eps, c.norm == NormKind::kRMSNormPlusOne, inv_rms);
 }
 
-void Transformer::linear(float* y, const float* x, const float* w, const float* b, int M, int N, int K) {
+void Transformer::linear(float* y, const float* x, ops::WeightRef w, const float* b, int M, int N, int K) {
   ops::matmul(y, x, w, M, N, K);
   if (b) arch::add_bias(y, b, M, N);
 }
 
-void Transformer::residual_branch(float* x, const float* h, const float* w, const float* b, const float* post_norm,
+void Transformer::residual_branch(float* x, const float* h, ops::WeightRef w, const float* b, const float* post_norm,
                                   int rows, int K) {
   const int d = weights_->config.hidden_size;
   if (!post_norm) {

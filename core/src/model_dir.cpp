@@ -4,6 +4,7 @@
 #include "strata/model_dir.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -30,18 +31,35 @@ std::string join(const std::string& dir, const std::string& file) { return (fs::
 
 namespace {
 
-// The one place a stored tensor becomes the float32 strata computes in: the dtype is
-// widened (safetensors.cpp) and a Conv1D matrix (in, out) transposed to (out, in). Keeping
-// BF16 in memory for typed kernels replaces this function and nothing else.
-void load_tensor(const SafetensorsReader& reader, const TensorEntry& e, const TensorInfo& t, float* dst) {
+// The one place a stored tensor is copied into memory strata owns, in the type it is held
+// in (t.dtype): widened from the stored type, rounded to a 16-bit one if that differs, and a
+// Conv1D matrix (in, out) transposed to (out, in). Tensors that need none of this stay in
+// the mapped file instead (load_weights).
+void load_tensor(const SafetensorsReader& reader, const TensorEntry& e, const TensorInfo& t, void* dst) {
+  const unsigned char* src = reader.bytes(e);
+  const DType stored = parse_dtype(e.dtype);
   if (!t.transposed) {
-    reader.read_f32(e, std::span<float>(dst, t.size));
+    // In chunks, so that converting a 256k-row embedding never holds it whole in float.
+    constexpr size_t kChunk = size_t(1) << 20;
+    std::vector<float> wide(t.dtype == DType::kF32 ? 0 : std::min(kChunk, t.size));
+    for (size_t i = 0; i < t.size; i += kChunk) {
+      const size_t n = std::min(kChunk, t.size - i);
+      const unsigned char* from = src + i * dtype_size(stored);
+      if (t.dtype == DType::kF32) {
+        widen_to_f32(from, stored, n, static_cast<float*>(dst) + i);
+      } else {
+        widen_to_f32(from, stored, n, wide.data());
+        narrow_from_f32(wide.data(), n, t.dtype, static_cast<uint16_t*>(dst) + i);
+      }
+    }
     return;
   }
-  const std::vector<float> stored = reader.read_f32(e);
+  const std::vector<float> as_stored = reader.read_f32(e);
   const size_t rows = size_t(t.shape[0]), cols = size_t(t.shape[1]);  // (in, out) as stored
+  std::vector<float> held(t.size);
   for (size_t i = 0; i < rows; ++i)
-    for (size_t j = 0; j < cols; ++j) dst[j * rows + i] = stored[i * cols + j];
+    for (size_t j = 0; j < cols; ++j) held[j * rows + i] = as_stored[i * cols + j];
+  narrow_from_f32(held.data(), t.size, t.dtype, dst);
 }
 
 // Tensors a checkpoint may carry that are not parameters: a tied head's redundant copy and
@@ -78,7 +96,7 @@ std::vector<std::string> read_index(const std::string& path, std::map<std::strin
 
 }  // namespace
 
-Weights load_weights(const std::string& dir, CheckpointInfo* info) {
+Weights load_weights(const std::string& dir, CheckpointInfo* info, std::optional<DType> dtype) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw Error(dir + ": not a model directory (no such directory)");
   const std::string config_path = join(dir, "config.json");
@@ -149,13 +167,34 @@ Weights load_weights(const std::string& dir, CheckpointInfo* info) {
     throw Error(readers[l.shard]->path() + ": unexpected tensor " + name + " (not part of the model config.json describes" +
                 (name == "lm_head.weight" ? "; tie_word_embeddings is false" : "") + ")");
   }
-  Weights w(config);
-  // Shard by shard, each unmapped once read, so the mapped file never adds up to a second
-  // copy of the model in resident memory.
+  // Where each tensor is held. Vectors (norms, biases: kilobytes) are converted to float32
+  // whatever they are stored in, so the row kernels read float. Matrices keep their stored
+  // type, or take the one `dtype` asks for; a 16-bit matrix held as stored stays in the
+  // mapped file (no copy: a BF16 checkpoint costs its file size in memory) unless it must be
+  // transposed (GPT-2's Conv1D) or is misaligned for its type. F32 matrices are copied, as
+  // before: a float model stays writable and trainable.
+  std::vector<TensorInfo> held = layout;
+  std::vector<bool> shard_mapped(readers.size(), false);
+  for (TensorInfo& t : held) {
+    const Located* l = locate(t.name);
+    const DType stored = parse_dtype(l->entry->dtype);
+    t.dtype = t.shape.size() == 1 ? DType::kF32 : dtype.value_or(stored);
+    if (t.dtype == DType::kF32 || t.dtype != stored || t.transposed) continue;
+    const unsigned char* p = readers[l->shard]->bytes(*l->entry);
+    if (reinterpret_cast<uintptr_t>(p) % dtype_size(stored) != 0) continue;
+    t.mapped = p;
+    shard_mapped[l->shard] = true;
+  }
+  std::vector<std::shared_ptr<const void>> mappings;
+  for (size_t s = 0; s < readers.size(); ++s)
+    if (shard_mapped[s]) mappings.push_back(readers[s]->mapping());
+  Weights w(config, std::move(held), std::move(mappings));
+  // Shard by shard, each unmapped once read unless tensors stay mapped in it, so reading
+  // never adds up to a second copy of the model in resident memory.
   for (size_t s = 0; s < readers.size(); ++s) {
     for (const auto& t : w.layout) {
       const Located* l = locate(t.name);
-      if (l->shard == s) load_tensor(*readers[s], *l->entry, t, w.data.data() + t.offset);
+      if (l->shard == s && !t.mapped) load_tensor(*readers[s], *l->entry, t, w.owned_tensor_data(t));
     }
     readers[s].reset();
   }
@@ -178,9 +217,9 @@ std::optional<Tokenizer> load_tokenizer(const std::string& dir, const ModelConfi
   return tok;
 }
 
-LoadedModel load_model(const std::string& dir) {
+LoadedModel load_model(const std::string& dir, std::optional<DType> dtype) {
   CheckpointInfo info;
-  auto weights = std::make_shared<Weights>(load_weights(dir, &info));
+  auto weights = std::make_shared<Weights>(load_weights(dir, &info, dtype));
   Tokenizer tok = *load_tokenizer(dir, weights->config, /*required=*/true);
   return {std::move(weights), std::move(tok), std::move(info)};
 }
@@ -192,9 +231,14 @@ void save_weights(const Weights& w, const std::string& dir, DType storage) {
 
   std::vector<NamedTensor> tensors;
   tensors.reserve(w.layout.size());
-  std::vector<std::vector<float>> stored;  // Conv1D matrices, back in their (in, out) layout
+  std::vector<std::vector<float>> stored;  // tensors not held as F32 (out, in): widened, and Conv1D's transposed back
   for (const auto& t : w.layout) {
-    const float* p = w.data.data() + t.offset;
+    const float* p = static_cast<const float*>(w.tensor_data(t));
+    if (t.dtype != DType::kF32) {
+      std::vector<float>& m = stored.emplace_back(t.size);
+      widen_to_f32(w.tensor_data(t), t.dtype, t.size, m.data());
+      p = m.data();
+    }
     if (t.transposed) {
       const size_t rows = size_t(t.shape[0]), cols = size_t(t.shape[1]);
       std::vector<float>& m = stored.emplace_back(t.size);

@@ -39,12 +39,6 @@ uint64_t load_u64_le(const unsigned char* p) {
   return v;
 }
 
-[[maybe_unused]] uint32_t load_u32_le(const unsigned char* p) {  // big-endian hosts only
-  return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
-
-uint16_t load_u16_le(const unsigned char* p) { return uint16_t(p[0] | p[1] << 8); }
-
 std::string shape_str(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
@@ -185,30 +179,24 @@ const TensorEntry* SafetensorsReader::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &tensors_[it->second];
 }
 
+const unsigned char* SafetensorsReader::bytes(const TensorEntry& e) const {
+  // Guards against an entry that did not come from this reader.
+  if (e.end < e.begin || e.end > bytes_.size - data_start_)
+    throw Error(path_ + ": tensor " + e.name + " lies outside the data section");
+  if (e.dtype != "F32" && e.dtype != "F16" && e.dtype != "BF16")
+    throw Error(path_ + ": tensor " + e.name + " has dtype " + e.dtype +
+                ", which strata cannot read (F32, F16 or BF16 only)");
+  if (e.end - e.begin != e.numel * dtype_size(parse_dtype(e.dtype)))
+    throw Error(path_ + ": tensor " + e.name + " byte range does not match its shape");
+  return bytes_.data + data_start_ + e.begin;
+}
+
 void SafetensorsReader::read_f32(const TensorEntry& e, std::span<float> out) const {
   if (out.size() != e.numel)
     throw Error(path_ + ": tensor " + e.name + " has " + std::to_string(e.numel) +
                 " elements but the destination holds " + std::to_string(out.size()));
-  // Guards against an entry that did not come from this reader.
-  if (e.end < e.begin || e.end > bytes_.size - data_start_)
-    throw Error(path_ + ": tensor " + e.name + " lies outside the data section");
-  const unsigned char* p = bytes_.data + data_start_ + e.begin;
-  if (e.dtype == "F32" && e.end - e.begin == e.numel * 4) {
-    if constexpr (std::endian::native == std::endian::little) {
-      if (e.numel) std::memcpy(out.data(), p, e.numel * 4);
-    } else {
-      for (size_t i = 0; i < e.numel; ++i) out[i] = std::bit_cast<float>(load_u32_le(p + 4 * i));
-    }
-  } else if (e.dtype == "F16" && e.end - e.begin == e.numel * 2) {
-    for (size_t i = 0; i < e.numel; ++i) out[i] = f16_to_f32(load_u16_le(p + 2 * i));
-  } else if (e.dtype == "BF16" && e.end - e.begin == e.numel * 2) {
-    for (size_t i = 0; i < e.numel; ++i) out[i] = bf16_to_f32(load_u16_le(p + 2 * i));
-  } else if (e.dtype == "F32" || e.dtype == "F16" || e.dtype == "BF16") {
-    throw Error(path_ + ": tensor " + e.name + " byte range does not match its shape");
-  } else {
-    throw Error(path_ + ": tensor " + e.name + " has dtype " + e.dtype +
-                ", which strata cannot read (F32, F16 or BF16 only)");
-  }
+  const unsigned char* p = bytes(e);  // first: it names an unreadable dtype with the tensor
+  widen_to_f32(p, parse_dtype(e.dtype), e.numel, out.data());
 }
 
 std::vector<float> SafetensorsReader::read_f32(const TensorEntry& e) const {

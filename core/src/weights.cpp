@@ -106,42 +106,59 @@ std::vector<TensorInfo> parameter_layout(const ModelConfig& c) {
   return t;
 }
 
-WeightViews bind_weights(const ModelConfig& c, float* flat) {
-  WeightViews v{};
-  v.layers.assign(size_t(c.num_hidden_layers), LayerWeights{});
+namespace {
+
+// Matrix views step by elements: a pointer or a WeightRef.
+float* advance(float* p, size_t n) { return p + n; }
+ops::WeightRef advance(ops::WeightRef r, size_t n) { return r.plus(n); }
+
+// The table over slots(c), tensor i's matrix view matrix(i) and float view vector(i).
+template <class Matrix, class MatrixAt, class VectorAt>
+ModelTensors<Matrix> bind_table(const ModelConfig& c, MatrixAt matrix, VectorAt vector) {
+  ModelTensors<Matrix> v{};
+  v.layers.assign(size_t(c.num_hidden_layers), LayerTensors<Matrix>{});
   const size_t d = size_t(c.hidden_size);
-  for (const Slot& s : layout_slots(c)) {
-    float* p = flat + s.info.offset;
-    LayerWeights* l = s.layer >= 0 ? &v.layers[size_t(s.layer)] : nullptr;
+  const std::vector<Slot> slots = layout_slots(c);
+  for (size_t i = 0; i < slots.size(); ++i) {
+    const Slot& s = slots[i];
+    LayerTensors<Matrix>* l = s.layer >= 0 ? &v.layers[size_t(s.layer)] : nullptr;
     switch (s.role) {
-      case Role::kEmbed: v.embed = p; break;
-      case Role::kPosEmbed: v.pos_embed = p; break;
-      case Role::kFinalNorm: v.final_norm = p; break;
-      case Role::kFinalNormBias: v.final_norm_bias = p; break;
-      case Role::kLmHead: v.lm_head = p; break;
-      case Role::kAttnNorm: l->attn_norm = p; break;
-      case Role::kAttnNormBias: l->attn_norm_bias = p; break;
-      case Role::kQ: l->wq = p; break;
-      case Role::kK: l->wk = p; break;
-      case Role::kV: l->wv = p; break;
+      case Role::kEmbed: v.embed = matrix(i); break;
+      case Role::kPosEmbed: v.pos_embed = matrix(i); break;
+      case Role::kFinalNorm: v.final_norm = vector(i); break;
+      case Role::kFinalNormBias: v.final_norm_bias = vector(i); break;
+      case Role::kLmHead: v.lm_head = matrix(i); break;
+      case Role::kAttnNorm: l->attn_norm = vector(i); break;
+      case Role::kAttnNormBias: l->attn_norm_bias = vector(i); break;
+      case Role::kQ: l->wq = matrix(i); break;
+      case Role::kK: l->wk = matrix(i); break;
+      case Role::kV: l->wv = matrix(i); break;
       // Held (3d, d): q, k and v are consecutive (d, d) blocks of rows.
-      case Role::kQKV: l->wq = p, l->wk = p + d * d, l->wv = p + 2 * d * d; break;
-      case Role::kO: l->wo = p; break;
-      case Role::kBQ: l->bq = p; break;
-      case Role::kBK: l->bk = p; break;
-      case Role::kBV: l->bv = p; break;
-      case Role::kBQKV: l->bq = p, l->bk = p + d, l->bv = p + 2 * d; break;
-      case Role::kBO: l->bo = p; break;
-      case Role::kPostAttnNorm: l->post_attn_norm = p; break;
-      case Role::kMlpNorm: l->mlp_norm = p; break;
-      case Role::kMlpNormBias: l->mlp_norm_bias = p; break;
-      case Role::kGate: l->w_gate = p; break;
-      case Role::kUp: l->w_up = p; break;
-      case Role::kDown: l->w_down = p; break;
-      case Role::kBGate: l->b_gate = p; break;
-      case Role::kBUp: l->b_up = p; break;
-      case Role::kBDown: l->b_down = p; break;
-      case Role::kPostMlpNorm: l->post_mlp_norm = p; break;
+      case Role::kQKV: {
+        const Matrix m = matrix(i);
+        l->wq = m, l->wk = advance(m, d * d), l->wv = advance(m, 2 * d * d);
+        break;
+      }
+      case Role::kO: l->wo = matrix(i); break;
+      case Role::kBQ: l->bq = vector(i); break;
+      case Role::kBK: l->bk = vector(i); break;
+      case Role::kBV: l->bv = vector(i); break;
+      case Role::kBQKV: {
+        float* b = vector(i);
+        l->bq = b, l->bk = b + d, l->bv = b + 2 * d;
+        break;
+      }
+      case Role::kBO: l->bo = vector(i); break;
+      case Role::kPostAttnNorm: l->post_attn_norm = vector(i); break;
+      case Role::kMlpNorm: l->mlp_norm = vector(i); break;
+      case Role::kMlpNormBias: l->mlp_norm_bias = vector(i); break;
+      case Role::kGate: l->w_gate = matrix(i); break;
+      case Role::kUp: l->w_up = matrix(i); break;
+      case Role::kDown: l->w_down = matrix(i); break;
+      case Role::kBGate: l->b_gate = vector(i); break;
+      case Role::kBUp: l->b_up = vector(i); break;
+      case Role::kBDown: l->b_down = vector(i); break;
+      case Role::kPostMlpNorm: l->post_mlp_norm = vector(i); break;
     }
   }
   if (c.tie_word_embeddings) v.lm_head = v.embed;
@@ -149,32 +166,63 @@ WeightViews bind_weights(const ModelConfig& c, float* flat) {
 }
 
 // Bytes of RAM this machine has, or 0 when the system does not say.
-static uint64_t physical_memory_bytes() {
+uint64_t physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
   return pages > 0 && page_size > 0 ? uint64_t(pages) * uint64_t(page_size) : 0;
 }
 
-Weights::Weights(const ModelConfig& c) : config(c) {
-  c.validate();
-  layout = parameter_layout(c);
-  // Asked before allocating: an allocation larger than RAM may succeed under overcommit and
-  // then be killed while it is zeroed, and sanitizers abort on it instead of throwing.
-  const uint64_t bytes = uint64_t(c.parameter_count()) * sizeof(float), ram = physical_memory_bytes();
+// Zeroed buffers of n elements, refused before allocating when they exceed RAM: an
+// allocation larger than RAM may succeed under overcommit and then be killed while it is
+// zeroed, and sanitizers abort on it instead of throwing.
+template <class T>
+void allocate(std::vector<T>& v, size_t n, const ModelConfig& c) {
+  const uint64_t bytes = uint64_t(n) * sizeof(T), ram = physical_memory_bytes();
+  const std::string what = "the weights of a " + std::to_string(c.parameter_count()) + "-parameter model";
   if (ram > 0 && bytes > ram)
-    throw Error("the weights of a " + std::to_string(c.parameter_count()) + "-parameter model need " +
-                std::to_string(bytes >> 20) + " MiB, more than this machine's " + std::to_string(ram >> 20) +
-                " MiB of RAM");
+    throw Error(what + " need " + std::to_string(bytes >> 20) + " MiB, more than this machine's " +
+                std::to_string(ram >> 20) + " MiB of RAM");
   try {
-    data.assign(size_t(c.parameter_count()), 0.0f);
+    v.assign(n, T{});
   } catch (const std::bad_alloc&) {
-    throw Error("cannot allocate " + std::to_string(c.parameter_count() * 4 / (1 << 20)) + " MiB for the weights of a " +
-                std::to_string(c.parameter_count()) + "-parameter model");
+    throw Error("cannot allocate " + std::to_string(bytes >> 20) + " MiB for " + what);
   }
-  view = bind_weights(config, data.data());
 }
 
-Weights::Weights(const Weights& o) : config(o.config), layout(o.layout), data(o.data) {
-  view = bind_weights(config, data.data());
+const ModelConfig& validated(const ModelConfig& c) {
+  c.validate();
+  return c;
+}
+
+}  // namespace
+
+FlatViews bind_weights(const ModelConfig& c, float* flat) {
+  const std::vector<TensorInfo> layout = parameter_layout(c);
+  auto at = [&](size_t i) { return flat + layout[i].offset; };
+  return bind_table<float*>(c, at, at);
+}
+
+Weights::Weights(const ModelConfig& c) : Weights(c, parameter_layout(validated(c)), {}) {}
+
+Weights::Weights(const ModelConfig& c, std::vector<TensorInfo> held, std::vector<std::shared_ptr<const void>> maps)
+    : config(c), layout(std::move(held)), mappings(std::move(maps)) {
+  c.validate();
+  if (layout.size() != parameter_layout(c).size()) throw Error("Weights: the layout does not match the config");
+  size_t n32 = 0, n16 = 0;
+  for (TensorInfo& t : layout) {
+    if (t.shape.size() == 1 && t.dtype != DType::kF32) throw Error("Weights: vector " + t.name + " must be held in F32");
+    if (t.mapped) continue;
+    size_t& next = t.dtype == DType::kF32 ? n32 : n16;
+    t.offset = next;
+    next += t.size;
+  }
+  allocate(data, n32, c);
+  allocate(data16, n16, c);
+  bind();
+}
+
+Weights::Weights(const Weights& o)
+    : config(o.config), layout(o.layout), data(o.data), data16(o.data16), mappings(o.mappings) {
+  bind();
 }
 
 Weights& Weights::operator=(const Weights& o) {
@@ -182,9 +230,58 @@ Weights& Weights::operator=(const Weights& o) {
     config = o.config;
     layout = o.layout;
     data = o.data;
-    view = bind_weights(config, data.data());
+    data16 = o.data16;
+    mappings = o.mappings;
+    bind();
   }
   return *this;
+}
+
+void Weights::bind() {
+  // Vectors are F32 (checked at construction), so their views are never mapped.
+  view = bind_table<ops::WeightRef>(
+      config, [&](size_t i) { return ops::WeightRef(tensor_data(layout[i]), layout[i].dtype); },
+      [&](size_t i) { return data.data() + layout[i].offset; });
+}
+
+const void* Weights::tensor_data(const TensorInfo& t) const {
+  if (t.mapped) return t.mapped;
+  if (t.dtype == DType::kF32) return data.data() + t.offset;
+  return data16.data() + t.offset;
+}
+
+void* Weights::owned_tensor_data(const TensorInfo& t) {
+  if (t.mapped) throw Error("Weights: tensor " + t.name + " is mapped read-only from its checkpoint");
+  return const_cast<void*>(tensor_data(t));  // owned: data or data16, which this object may write
+}
+
+bool Weights::flat_f32() const {
+  const std::vector<TensorInfo> flat = parameter_layout(config);
+  for (size_t i = 0; i < layout.size(); ++i)
+    if (layout[i].dtype != DType::kF32 || layout[i].mapped || layout[i].offset != flat[i].offset) return false;
+  return true;
+}
+
+size_t Weights::owned_bytes() const { return data.size() * sizeof(float) + data16.size() * sizeof(uint16_t); }
+
+size_t Weights::mapped_bytes() const {
+  size_t n = 0;
+  for (const TensorInfo& t : layout)
+    if (t.mapped) n += t.size * dtype_size(t.dtype);
+  return n;
+}
+
+std::string Weights::matrix_dtypes() const {
+  bool held[3] = {};
+  for (const TensorInfo& t : layout)
+    if (t.shape.size() == 2) held[int(t.dtype)] = true;
+  std::string s;
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16})
+    if (held[int(t)]) {
+      if (!s.empty()) s += '+';
+      s += dtype_name(t);
+    }
+  return s;
 }
 
 const TensorInfo* Weights::find(const std::string& name) const {
@@ -194,6 +291,7 @@ const TensorInfo* Weights::find(const std::string& name) const {
 }
 
 void Weights::init_random(uint64_t seed, float std) {
+  if (!flat_f32()) throw Error("init_random: the weights are not held in one float buffer");
   std::mt19937_64 rng(seed);
   // Residual-branch outputs are scaled by 1/sqrt(2*layers) (GPT-2), keeping the residual
   // stream's variance independent of depth at initialisation.

@@ -27,7 +27,9 @@ Inputs& inputs() {
 }
 
 const LoadedModel& default_model() {
-  static const LoadedModel model = load_model(inputs().model_dir);
+  // Held in float32 (it is stored in F16): the training step needs it so, and the forward
+  // figures stay comparable with the peers' F32 runs.
+  static const LoadedModel model = load_model(inputs().model_dir, DType::kF32);
   return model;
 }
 

@@ -51,7 +51,7 @@ std::atomic<bool> g_interrupted{false};
 extern "C" void on_analyze_signal(int) { g_interrupted = true; }
 
 struct AnalyzeArgs {
-  std::string model, text, ids, out, schedules = "sequential,hierarchical", by, targets = "100", span, bos = "auto";
+  std::string model, text, ids, dtype, out, schedules = "sequential,hierarchical", by, targets = "100", span, bos = "auto";
   int budget = 256, batch = 64;
   int64_t stride = 0;
   double tolerance = 1e-2;
@@ -185,7 +185,7 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
   }
 
   // 2. Model and text.
-  const auto [weights, tok, checkpoint] = load_model(a.model);
+  const auto [weights, tok, checkpoint] = load_model(a.model, held_dtype(a.dtype));
   const std::string text = a.ids.empty() ? read_text(a.text) : std::string();
   const std::vector<int32_t> tokens = a.ids.empty() ? tok.encode(text) : read_ids(a.ids, weights->config.vocab_size);
   const std::string& input = a.ids.empty() ? a.text : a.ids;
@@ -485,6 +485,7 @@ Subcommand add_analyze(CLI::App& app) {
   auto* cmd = app.add_subcommand("analyze", "Sweep inference schedules over a text and write the analysis report");
   auto a = std::make_shared<AnalyzeArgs>();
   cmd->add_option("--model", a->model, "Model directory")->required();
+  add_dtype_option(cmd, a->dtype);
   auto* text = cmd->add_option("--text", a->text, "Text file (targets are positions t >= L)");
   cmd->add_option("--ids", a->ids, "A JSON array of token ids instead of a text (tokens.csv still shows each token's text)")
       ->excludes(text);

@@ -3,8 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "strata/dtype.h"
 
 namespace strata::cli {
 
@@ -13,6 +16,11 @@ namespace strata::cli {
 std::string read_text(const std::string& path);
 // A JSON array of token ids, each checked to lie in [0, vocab_size); errors name the file.
 std::vector<int32_t> read_ids(const std::string& path, int vocab_size);
+
+// --dtype on a command that loads a model: the type its matrices are held in while it runs.
+void add_dtype_option(CLI::App* cmd, std::string& dtype);
+// The parsed --dtype: nullopt (as stored) when not given; a bad value throws strata::Error.
+std::optional<DType> held_dtype(const std::string& dtype);
 
 struct Subcommand {
   CLI::App* app;

@@ -14,7 +14,7 @@ namespace strata::cli {
 
 Subcommand add_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Held-out bits per byte and bits per token of a text");
-  struct Args { std::string model, text, ids; int context = 0; bool json = false; };
+  struct Args { std::string model, text, ids, dtype; int context = 0; bool json = false; };
   auto a = std::make_shared<Args>();
   cmd->add_option("--model", a->model, "Model directory")->required();
   auto* text = cmd->add_option("--text", a->text, "Text file to score");
@@ -22,19 +22,21 @@ Subcommand add_eval(CLI::App& app) {
       ->excludes(text);
   cmd->add_option("--context", a->context, "Window length (default: the model's context)");
   cmd->add_flag("--json", a->json, "Print the result as JSON");
+  add_dtype_option(cmd, a->dtype);
   return {cmd, [a] {
+            const std::optional<DType> dtype = held_dtype(a->dtype);
             if (a->text.empty() == a->ids.empty()) throw Error("eval: give --text FILE or --ids FILE");
             // Ids need no tokenizer; bits per byte are then reported only if the model has one.
             std::shared_ptr<Weights> weights;
             std::optional<Tokenizer> tok;
             std::vector<int32_t> tokens;
             if (a->ids.empty()) {
-              auto m = load_model(a->model);
+              auto m = load_model(a->model, dtype);
               weights = m.weights;
               tok = std::move(m.tokenizer);
               tokens = tok->encode(read_text(a->text));
             } else {
-              weights = std::make_shared<Weights>(load_weights(a->model));
+              weights = std::make_shared<Weights>(load_weights(a->model, nullptr, dtype));
               tok = load_tokenizer(a->model, weights->config, /*required=*/false);
               tokens = read_ids(a->ids, weights->config.vocab_size);
             }

@@ -15,7 +15,7 @@ namespace strata::cli {
 
 Subcommand add_infer(CLI::App& app) {
   auto* cmd = app.add_subcommand("infer", "Refine one target's prediction over a schedule's iterations");
-  struct Args { std::string model, text, schedule = "hierarchical"; int64_t target = -1; int budget = 0, top_k = 5; bool json = false; };
+  struct Args { std::string model, text, dtype, schedule = "hierarchical"; int64_t target = -1; int budget = 0, top_k = 5; bool json = false; };
   auto a = std::make_shared<Args>();
   cmd->add_option("--model", a->model, "Model directory")->required();
   cmd->add_option("--text", a->text, "Text file")->required();
@@ -24,8 +24,9 @@ Subcommand add_infer(CLI::App& app) {
   cmd->add_option("--budget", a->budget, "Context budget L (default: the largest the schedule accepts for the target)");
   cmd->add_option("--top-k", a->top_k, "Predictions to show per iteration")->capture_default_str();
   cmd->add_flag("--json", a->json, "Print JSON");
+  add_dtype_option(cmd, a->dtype);
   return {cmd, [a] {
-            const auto [weights, tok, checkpoint] = load_model(a->model);
+            const auto [weights, tok, checkpoint] = load_model(a->model, held_dtype(a->dtype));
             const std::string text = read_text(a->text);
             const auto tokens = tok.encode(text);
             const int64_t target = a->target >= 0 ? a->target : int64_t(tokens.size()) - 1;

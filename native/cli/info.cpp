@@ -53,12 +53,13 @@ std::string join_names(const std::vector<std::string>& names) {
 
 Subcommand add_info(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Print a model's architecture, config, files, memory and tokenizer size");
-  auto dir = std::make_shared<std::string>();
+  auto dir = std::make_shared<std::string>(), dtype = std::make_shared<std::string>();
   cmd->add_option("--model", *dir, "Model directory")->required();
-  return {cmd, [dir] {
+  add_dtype_option(cmd, *dtype);
+  return {cmd, [dir, dtype] {
     // The tokenizer is optional here: a checkpoint's weights can be inspected without it.
     CheckpointInfo checkpoint;
-    const Weights w = load_weights(*dir, &checkpoint);
+    const Weights w = load_weights(*dir, &checkpoint, held_dtype(*dtype));
 
     const ModelConfig& c = w.config;
     std::printf("%s\n", config_to_json(c).dump(2).c_str());
@@ -67,8 +68,8 @@ Subcommand add_info(CLI::App& app) {
     std::printf("stored: %s in %zu file%s (%s, %.1f MiB)\n", checkpoint.dtypes.c_str(), checkpoint.files.size(),
                 checkpoint.files.size() == 1 ? "" : "s", join_names(checkpoint.files).c_str(),
                 double(checkpoint.file_bytes) / (1 << 20));
-    // Weights are widened to float32 at load today: 4 bytes per parameter in memory.
-    std::printf("memory: %.1f MiB of float32 weights\n", double(w.data.size()) * sizeof(float) / (1 << 20));
+    std::printf("memory: matrices held in %s; %.1f MiB mapped from the files, %.1f MiB owned\n",
+                w.matrix_dtypes().c_str(), double(w.mapped_bytes()) / (1 << 20), double(w.owned_bytes()) / (1 << 20));
     if (const auto tok = load_tokenizer(*dir, c, /*required=*/false)) {
       const std::string bos = tok->bos_id() >= 0 ? ", BOS " + tok->token_text(tok->bos_id()) : "";
       std::printf("tokenizer: %d tokens (%d merges%s)\n", tok->vocab_size(), tok->merge_count(), bos.c_str());

@@ -39,6 +39,21 @@ std::vector<int32_t> read_ids(const std::string& path, int vocab_size) {
   return ids;
 }
 
+void add_dtype_option(CLI::App* cmd, std::string& dtype) {
+  cmd->add_option("--dtype", dtype,
+                  "Hold the weight matrices in f32, f16 or bf16 while running (default: as stored; F16/BF16 "
+                  "stay memory-mapped, any other choice is converted at load)");
+}
+
+std::optional<DType> held_dtype(const std::string& dtype) {
+  if (dtype.empty()) return std::nullopt;
+  try {
+    return parse_dtype(dtype);
+  } catch (const Error& e) {
+    throw Error(std::string("--dtype: ") + e.what());
+  }
+}
+
 }  // namespace strata::cli
 
 int main(int argc, char** argv) {

@@ -48,6 +48,8 @@ std::vector<std::string> analyze_ids(std::vector<std::string> changes) {
 
 const CliCase kCases[] = {
     good("analyze_tiny", analyze({}), "report in {out}/report.html", report_files("out")),
+    good("analyze_dtype_bf16", analyze({"--dtype", "bf16"}), "report in {out}/report.html", report_files("out")),
+    bad("analyze_dtype_unknown", analyze({"--dtype", "fp8"}), "--dtype: unknown dtype \"fp8\""),
     good("analyze_ids", analyze_ids({}), "report in {out}/report.html", report_files("out")),
     good("analyze_gpt2_contiguous_windows", analyze_ids({"--model", "{gpt2}"}), "report in {out}/report.html",
          report_files("out")),

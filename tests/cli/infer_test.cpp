@@ -11,6 +11,11 @@ namespace {
 const CliCase kCases[] = {
     good("infer_hierarchical", {"infer", "--model", "{tiny}", "--text", "{text}", "--target", "100", "--budget", "8"},
          "schedule hierarchical, budget 8"),
+    good("infer_dtype_f16", {"infer", "--model", "{tiny}", "--text", "{text}", "--target", "100", "--budget", "8",
+                             "--dtype", "f16"},
+         "schedule hierarchical, budget 8"),
+    bad("infer_dtype_unknown", {"infer", "--model", "{tiny}", "--text", "{text}", "--dtype", "half"},
+        "--dtype: unknown dtype \"half\""),
     // The regression: without --budget, hierarchical:3 picked the largest power of 2 that
     // fits (256) and then refused it as not a power of 3; the schedule picks 243 now.
     good("infer_hierarchical_base_3_picks_its_own_budget",

@@ -82,5 +82,17 @@ TEST(DTypeTest, WidenToF32) {
   EXPECT_EQ(std::memcmp(out.data(), values.data(), values.size() * 4), 0);
 }
 
+TEST(DTypeTest, NarrowFromF32RoundsLikeTheScalarConversions) {
+  const std::vector<float> values = {0.5f, -3.25f, 1.0f + 1.0f / 512, 1e-7f, 70000.0f, -0.0f};
+  std::vector<uint16_t> out(values.size());
+  narrow_from_f32(values.data(), values.size(), DType::kF16, out.data());
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(out[i], f32_to_f16(values[i])) << values[i];
+  narrow_from_f32(values.data(), values.size(), DType::kBF16, out.data());
+  for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(out[i], f32_to_bf16(values[i])) << values[i];
+  std::vector<float> copy(values.size());
+  narrow_from_f32(values.data(), values.size(), DType::kF32, copy.data());
+  EXPECT_EQ(std::memcmp(copy.data(), values.data(), values.size() * 4), 0);
+}
+
 }  // namespace
 }  // namespace strata

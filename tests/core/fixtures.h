@@ -88,7 +88,7 @@ inline std::shared_ptr<Weights> context_free_weights(const ModelConfig& c, uint6
 // token's embedding whatever the context and position.
 inline std::shared_ptr<Weights> bigram_weights(const ModelConfig& c, uint64_t seed) {
   auto w = random_weights(c, seed);
-  for (const LayerWeights& l : w->view.layers) {
+  for (const LayerTensors<float*>& l : bind_weights(c, w->data.data()).layers) {
     std::fill_n(l.wo, size_t(c.hidden_size) * c.q_dim(), 0.0f);
     std::fill_n(l.w_down, size_t(c.hidden_size) * c.intermediate_size, 0.0f);
   }

@@ -200,7 +200,19 @@ TEST(ModelDirTest, LoadsBF16Checkpoint) {
   const std::string dir = test_dir();
   write_config(w.config, (fs::path(dir) / "config.json").string());
   write_file_atomic((fs::path(dir) / "model.safetensors").string(), bytes);
-  expect_identical(want, load_weights(dir));
+  expect_identical(want, load_weights(dir, nullptr, DType::kF32));
+  // Held as stored: an unpadded header may leave the data at an odd address, where a 16-bit
+  // matrix is copied rather than mapped; the values are the same either way.
+  const Weights held = load_weights(dir);
+  EXPECT_EQ(held.matrix_dtypes(), "BF16");
+  size_t matrix_elements = 0;
+  for (const auto& t : held.layout) matrix_elements += t.shape.size() == 2 ? t.size : 0;
+  EXPECT_EQ(held.mapped_bytes() + held.data16.size() * 2, matrix_elements * 2);
+  for (const auto& t : held.layout) {
+    std::vector<float> v(t.size);
+    widen_to_f32(held.tensor_data(t), t.dtype, t.size, v.data());
+    EXPECT_EQ(std::memcmp(v.data(), want.data.data() + want.find(t.name)->offset, t.size * 4), 0) << t.name;
+  }
 }
 
 TEST(ModelDirTest, CorruptFilesAreRejected) {
@@ -281,9 +293,61 @@ TEST(ModelDirTest, ShardedCheckpointLoadsLikeOneFile) {
                                                   "model-00003-of-00003.safetensors"}));
   EXPECT_EQ(info.dtypes, "F32");
   // BF16 shards: the weights are the BF16 roundings of the originals.
-  const Weights bf16 = load_weights(write_sharded(w, "bf16", DType::kBF16), &info);
+  const Weights bf16 = load_weights(write_sharded(w, "bf16", DType::kBF16), &info, DType::kF32);
   EXPECT_EQ(info.dtypes, "BF16");
   for (size_t i = 0; i < w.data.size(); i += 97) EXPECT_EQ(bf16.data[i], bf16_to_f32(f32_to_bf16(w.data[i])));
+}
+
+// Bytes of w's tensors of rank `rank` held as `t`.
+size_t bytes_of(const Weights& w, size_t rank, DType t) {
+  size_t n = 0;
+  for (const auto& info : w.layout)
+    if (info.shape.size() == rank) n += info.size * dtype_size(t);
+  return n;
+}
+
+// A sharded BF16 (or F16) checkpoint holds its matrices where the files are mapped: the only
+// memory it owns is the float32 norms, so no float copy of a matrix exists. --dtype
+// converts instead: f32 into one float buffer (trainable), the other 16-bit type into owned
+// 16-bit memory; and every way of holding them gives the same values.
+TEST(ModelDirTest, SixteenBitMatricesStayMappedUnlessDtypeConverts) {
+  const Weights w = random_weights(small_config(false), 8);
+  for (DType stored : {DType::kBF16, DType::kF16}) {
+    const std::string dir = write_sharded(w, std::string("mapped_") + dtype_name(stored), stored);
+    const DType other = stored == DType::kBF16 ? DType::kF16 : DType::kBF16;
+    const Weights held = load_weights(dir);
+    EXPECT_EQ(held.matrix_dtypes(), dtype_name(stored));
+    EXPECT_EQ(held.owned_bytes(), bytes_of(w, 1, DType::kF32));  // the vectors, nothing more
+    EXPECT_TRUE(held.data16.empty());
+    EXPECT_EQ(held.mapped_bytes(), bytes_of(w, 2, stored));
+    EXPECT_FALSE(held.flat_f32());
+    for (const auto& t : held.layout) EXPECT_EQ(t.mapped != nullptr, t.shape.size() == 2) << t.name;
+
+    const Weights f32 = load_weights(dir, nullptr, DType::kF32);
+    EXPECT_TRUE(f32.flat_f32());
+    EXPECT_EQ(f32.mapped_bytes(), 0u);
+    EXPECT_EQ(f32.owned_bytes(), size_t(w.config.parameter_count()) * 4);
+    const Weights converted = load_weights(dir, nullptr, other);
+    EXPECT_EQ(converted.matrix_dtypes(), dtype_name(other));
+    EXPECT_EQ(converted.mapped_bytes(), 0u);
+    EXPECT_EQ(converted.data16.size() * 2, bytes_of(w, 2, other));
+
+    for (const auto& t : held.layout) {
+      std::vector<float> a(t.size), b(t.size), c(t.size);
+      widen_to_f32(held.tensor_data(t), t.dtype, t.size, a.data());
+      const TensorInfo& in_converted = *converted.find(t.name);
+      widen_to_f32(f32.tensor_data(*f32.find(t.name)), DType::kF32, t.size, b.data());
+      widen_to_f32(converted.tensor_data(in_converted), in_converted.dtype, t.size, c.data());
+      ASSERT_EQ(a, b) << t.name;
+      // Rounding the stored values to the other 16-bit type is what converting them gives.
+      for (size_t i = 0; i < t.size; i += 13) {
+        const float want = t.shape.size() == 1 ? a[i]
+                           : other == DType::kF16 ? f16_to_f32(f32_to_f16(a[i]))
+                                                  : bf16_to_f32(f32_to_bf16(a[i]));
+        ASSERT_EQ(c[i], want) << t.name << "[" << i << "]";
+      }
+    }
+  }
 }
 
 TEST(ModelDirTest, BadIndexIsRejectedNamingTheProblem) {
@@ -368,7 +432,7 @@ TEST(ModelDirTest, Gpt2RoundTripKeepsConv1DLayout) {
   ASSERT_NE(fc, nullptr);
   EXPECT_EQ(fc->shape, (std::vector<int64_t>{16, 64}));  // (in, out)
   const std::vector<float> stored = r.read_f32(*fc);
-  const float* held = w.view.layers[0].w_up;  // (out 64, in 16)
+  const float* held = static_cast<const float*>(w.view.layers[0].w_up.data);  // (out 64, in 16), F32
   EXPECT_EQ(stored[1 * 64 + 5], held[5 * 16 + 1]);
   expect_identical(w, load_weights(dir));
 }

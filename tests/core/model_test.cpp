@@ -244,6 +244,34 @@ TEST(ModelTest, RejectsInvalidInput) {
   EXPECT_EQ(std::vector<float>(logits.begin(), logits.end()), strata_logits(w, ok));
 }
 
+// A checkpoint stored in F16 or BF16 runs with its matrices in that type (mapped from the
+// file, widened by the kernels as they read) and must give exactly the logits of the same
+// stored values widened to float32 at load (--dtype f32): every widening is exact and the
+// kernels' arithmetic is the same, so there is no tolerance. Both the dot-product path (T <
+// 32 rows) and the packed-panel path (T >= 32) of the matmul, a tied and an untied head,
+// and GPT-2 (Conv1D matrices transposed into owned 16-bit memory, learned positions) run.
+TEST(ModelTest, SixteenBitCheckpointsGiveTheLogitsOfTheirFloatWidening) {
+  fixtures::ScratchDir dir("sixteen_bit_logits");
+  fixtures::Shape s;
+  s.context = 64;
+  const ModelConfig gpt2 = config_from_json({{"model_type", "gpt2"}, {"vocab_size", 40}, {"n_embd", 32}, {"n_layer", 2},
+                                             {"n_head", 2}, {"n_positions", 64}});
+  const ModelConfig configs[] = {fixtures::tiny_config(s), fixtures::tiny_config(s, fixtures::Family::kGemma), gpt2};
+  for (const ModelConfig& c : configs)
+    for (DType stored : {DType::kBF16, DType::kF16}) {
+      const std::string path = dir.path() + "/" + c.model_type + std::to_string(c.tie_word_embeddings) + dtype_name(stored);
+      save_weights(*fixtures::random_weights(c, 3, 0.3f), path, stored);
+      auto held = std::make_shared<Weights>(load_weights(path));
+      auto widened = std::make_shared<Weights>(load_weights(path, nullptr, DType::kF32));
+      ASSERT_EQ(held->matrix_dtypes(), dtype_name(stored));
+      ASSERT_TRUE(widened->flat_f32());
+      for (int T : {5, 40}) {
+        const Batch b = random_batch(2, T, c.vocab_size, 17);
+        EXPECT_EQ(strata_logits(held, b), strata_logits(widened, b))
+            << c.model_type << " tied=" << c.tie_word_embeddings << " " << dtype_name(stored) << " T=" << T;
+      }
+    }
+}
 
 // ---- Hugging Face checkpoints of every family ------------------------------------------
 // The reference writes a random checkpoint in the family's exact HF layout (its names and
@@ -385,14 +413,16 @@ TEST_P(HfCheckpointTorch, LogitsMatchAndEveryFeatureIsLive) {
   auto made = testref::run_torch_reference("make", model_dir, fc.spec, dir.path());
   STRATA_SKIP_WITHOUT_TORCH(made);
   ASSERT_TRUE(made.ok) << made.log;
-  auto w = std::make_shared<Weights>(load_weights(model_dir));
+  auto w = std::make_shared<Weights>(load_weights(model_dir));  // F16/BF16 matrices held so
   const int V = w->config.vocab_size;
   const Batch b = random_batch(2, fc.T, V, 31);  // positions 0 … T-1, as a contiguous window
   auto ref = testref::run_torch_reference("forward", model_dir, b.json(), dir.path());
   ASSERT_TRUE(ref.ok) << ref.log;
   EXPECT_LE(compare(strata_logits(w, b), ref.at("logits"), b, V, fc.name, ref.seconds), kTolerance);
+  // The mutations write into a float copy of every tensor.
+  const Weights writable = load_weights(model_dir, nullptr, DType::kF32);
   for (const Mutation& m : fc.live) {
-    auto without = std::make_shared<Weights>(*w);
+    auto without = std::make_shared<Weights>(writable);
     m.leave_out(*without);
     const double err = testref::max_relative_error(strata_logits(without, b), ref.at("logits").data);
     std::printf("[ reference ] %-28s without %s: %.3g\n", fc.name, m.feature, err);

@@ -84,6 +84,20 @@ TEST_P(OpsTest, MatmulWidensStoredWeightTypesLikeTheScalarCode) {
         }
 }
 
+// A matrix larger than the packing buffer (64 MB of floats: 8192 rows at K = 2048) is
+// packed a chunk of rows at a time; every chunk, the last one partial, lands in its own
+// columns of y. One target: the chunking is the same code on all of them.
+TEST(OpsChunkedPacking, MatmulOverAMatrixLargerThanThePackingBufferMatchesReference) {
+  const int M = 32, K = 2048, N = 8192 + 64 + 3;
+  auto x = random_vector(size_t(M) * K, 4), w = random_vector(size_t(N) * K, 5);
+  const auto bits = narrowed(w, DType::kBF16);
+  const ops::WeightRef ref(bits.data(), DType::kBF16);
+  auto y = random_vector(size_t(M) * N, 6), y_ref = y;
+  ops::matmul(y.data(), x.data(), ref, M, N, K, /*accumulate=*/true);
+  ops::reference::matmul(y_ref.data(), x.data(), ref, M, N, K, /*accumulate=*/true);
+  ASSERT_LT(max_relative_error(y, y_ref, std::sqrt(double(K))), 1e-5);
+}
+
 // Every one of the 65536 bit patterns widened exactly (subnormals, infinities, NaN): row j
 // of w holds pattern j in one column and zeros elsewhere, x is all ones, so y(i, j) is
 // that one value (+0 added). Both kernel paths, vector loads and scalar tails.

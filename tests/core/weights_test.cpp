@@ -108,9 +108,10 @@ TEST(WeightsTest, ViewsPointAtTheirTensorsOffsets) {
     expect_views_match_layout(w);
     // bind_weights gives the same table over any buffer.
     std::vector<float> other(w.data.size());
-    const WeightViews v = bind_weights(w.config, other.data());
-    EXPECT_EQ(v.layers.back().w_down - other.data(), w.view.layers.back().w_down - w.data.data());
-    EXPECT_EQ(v.lm_head - other.data(), w.view.lm_head - w.data.data());
+    const FlatViews v = bind_weights(w.config, other.data());
+    auto offset = [&](ops::WeightRef r) { return static_cast<const float*>(r.data) - w.data.data(); };
+    EXPECT_EQ(v.layers.back().w_down - other.data(), offset(w.view.layers.back().w_down));
+    EXPECT_EQ(v.lm_head - other.data(), offset(w.view.lm_head));
   }
 }
 
@@ -120,7 +121,7 @@ TEST(WeightsTest, CopyAndAssignmentRebindTheViewsToTheirOwnBuffer) {
   expect_views_match_layout(copy);
   EXPECT_NE(copy.data.data(), original->data.data());
   EXPECT_EQ(copy.data, original->data);
-  copy.view.layers[1].wq[0] += 1.0f;  // writes through the copy's views reach only the copy
+  copy.view.layers[1].attn_norm[0] += 1.0f;  // writes through the copy's views reach only the copy
   EXPECT_NE(copy.data, original->data);
 
   Weights assigned(fixtures::tiny_config());  // another shape: assignment replaces it whole
@@ -162,6 +163,47 @@ TEST(WeightsTest, InitRandomPutsNormsAtTheirNeutralValueAndScalesResidualOutputs
     EXPECT_EQ(again.data, w.data);  // deterministic in the seed
     EXPECT_NE(other.data, w.data);
   }
+}
+
+// Held in 16 bits: the matrices go to data16 (or stay where `mapped` points), the vectors
+// to data, each buffer packed in layout order; the views carry each matrix's type; training
+// and init_random, which need one float buffer, are refused.
+TEST(WeightsTest, SixteenBitLayoutHoldsMatricesApartFromTheFloatVectors) {
+  const ModelConfig c = gqa_config(true);
+  std::vector<TensorInfo> layout = parameter_layout(c);
+  const std::vector<uint16_t> outside(size_t(c.vocab_size) * c.hidden_size, 0x3f80);  // bf16 1.0
+  size_t vectors = 0, matrices = 0;
+  for (TensorInfo& t : layout) {
+    if (t.shape.size() == 1) {
+      vectors += t.size;
+      continue;
+    }
+    t.dtype = DType::kBF16;
+    if (t.name == "model.embed_tokens.weight") t.mapped = outside.data();
+    else matrices += t.size;
+  }
+  Weights w(c, layout, {});
+  EXPECT_EQ(w.data.size(), vectors);
+  EXPECT_EQ(w.data16.size(), matrices);
+  EXPECT_EQ(w.owned_bytes(), vectors * 4 + matrices * 2);
+  EXPECT_EQ(w.mapped_bytes(), outside.size() * 2);
+  EXPECT_EQ(w.matrix_dtypes(), "BF16");
+  EXPECT_FALSE(w.flat_f32());
+  EXPECT_EQ(w.view.embed, ops::WeightRef(outside.data(), DType::kBF16));
+  EXPECT_EQ(w.view.lm_head, w.view.embed);
+  const TensorInfo* up = w.find("model.layers.1.mlp.up_proj.weight");
+  EXPECT_EQ(w.view.layers[1].w_up, ops::WeightRef(w.data16.data() + up->offset, DType::kBF16));
+  EXPECT_EQ(w.view.layers[1].mlp_norm, w.data.data() + w.find("model.layers.1.post_attention_layernorm.weight")->offset);
+  EXPECT_THROW(w.init_random(1), Error);
+  EXPECT_THROW(w.owned_tensor_data(*w.find("model.embed_tokens.weight")), Error);
+  // A copy shares the mapping and owns copies of the rest.
+  const Weights copy(w);
+  EXPECT_EQ(copy.view.embed, w.view.embed);
+  EXPECT_EQ(copy.view.layers[1].w_up, ops::WeightRef(copy.data16.data() + up->offset, DType::kBF16));
+
+  layout[0].dtype = DType::kF32, layout[1].dtype = DType::kBF16;  // a norm in 16 bits
+  ASSERT_EQ(layout[1].shape.size(), 1u);
+  EXPECT_NE(fixtures::error_of([&] { Weights{c, layout, {}}; }).find("must be held in F32"), std::string::npos);
 }
 
 TEST(WeightsTest, FindAndAConfigThatCannotBeAModel) {

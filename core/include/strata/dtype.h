@@ -28,6 +28,8 @@ uint16_t f32_to_bf16(float f);
 
 // n elements of type t at src (little-endian) widened to float at dst.
 void widen_to_f32(const void* src, DType t, size_t n, float* dst);
+// n floats at src stored as type t at dst (native byte order), rounding as above.
+void narrow_from_f32(const float* src, size_t n, DType t, void* dst);
 
 }  // namespace strata
 

@@ -94,9 +94,9 @@ class Transformer {
   // The config's norm (RMSNorm or LayerNorm); b is the LayerNorm bias, inv_rms RMSNorm's.
   void norm(float* y, const float* x, const float* w, const float* b, int rows, float* inv_rms) const;
   // y(M,N) = x·wᵀ (+ b).
-  static void linear(float* y, const float* x, const float* w, const float* b, int M, int N, int K);
+  static void linear(float* y, const float* x, ops::WeightRef w, const float* b, int M, int N, int K);
   // x(rows,d) += [post_norm](h(rows,K)·wᵀ + b): a residual branch's output projection.
-  void residual_branch(float* x, const float* h, const float* w, const float* b, const float* post_norm,
+  void residual_branch(float* x, const float* h, ops::WeightRef w, const float* b, const float* post_norm,
                        int rows, int K);
   std::shared_ptr<const Weights> weights_;
   Activations acts_;

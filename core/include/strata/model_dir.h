@@ -25,8 +25,10 @@ struct CheckpointInfo {
 };
 
 // Reads config.json and model.safetensors, or the shards model.safetensors.index.json names
-// (F32, F16 or BF16; converted to float32 while loading, in one place: load_tensor in
-// model_dir.cpp). Strict: every tensor of parameter_layout(config) must be present with
+// (F32, F16 or BF16). The matrices are held in their stored type, or in `dtype` when given
+// (`--dtype`); F16/BF16 ones held as stored stay in the memory-mapped files (weights.h), the
+// rest are converted in one place (load_tensor in model_dir.cpp); norms and biases are
+// float32 always. Strict: every tensor of parameter_layout(config) must be present with
 // exactly its expected shape, and no other tensor may appear, except a redundant
 // "lm_head.weight" when the embeddings are tied and GPT-2's attention-mask buffers, which
 // are ignored. GPT-2 tensors may also be named without the "transformer." prefix (the
@@ -34,7 +36,7 @@ struct CheckpointInfo {
 // the tensors it maps there; a tensor in two shards, or in a shard the index does not map
 // it to, is refused. Throws strata::Error naming the directory or file, and the tensor and
 // shapes where relevant. info, if given, receives what the checkpoint held.
-Weights load_weights(const std::string& dir, CheckpointInfo* info = nullptr);
+Weights load_weights(const std::string& dir, CheckpointInfo* info = nullptr, std::optional<DType> dtype = {});
 
 // Writes config.json and model.safetensors (metadata {"format": "pt"}) into dir, creating
 // it if needed. Each file is written atomically; tokenizer.json is left alone.
@@ -46,7 +48,7 @@ struct LoadedModel {
   Tokenizer tokenizer;
   CheckpointInfo checkpoint;
 };
-LoadedModel load_model(const std::string& dir);
+LoadedModel load_model(const std::string& dir, std::optional<DType> dtype = {});  // dtype: as load_weights
 
 // dir/tokenizer.json, checked not to exceed the model's vocabulary. When not required, a
 // missing file gives nullopt (token ids can be scored without their tokenizer).

@@ -20,8 +20,13 @@ namespace strata::ops {
 struct WeightRef {
   const void* data = nullptr;
   DType dtype = DType::kF32;
+  WeightRef() = default;  // null: a tensor the architecture lacks
   WeightRef(const float* w) : data(w) {}  // NOLINT: implicit on purpose, float weights as before
   WeightRef(const void* w, DType t) : data(w), dtype(t) {}
+  explicit operator bool() const { return data != nullptr; }
+  bool operator==(const WeightRef&) const = default;
+  // The same matrix from element n on (e.g. row r of a (rows, cols) matrix: n = r·cols).
+  WeightRef plus(size_t n) const { return {static_cast<const unsigned char*>(data) + n * dtype_size(dtype), dtype}; }
 };
 
 // y(M,N) = x(M,K) · w(N,K)ᵀ, or y += ... when accumulate. The layout of torch.nn.Linear:

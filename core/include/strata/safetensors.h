@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ class SafetensorsReader {
   // Other dtypes throw an error naming the tensor and its dtype.
   void read_f32(const TensorEntry& e, std::span<float> out) const;
   std::vector<float> read_f32(const TensorEntry& e) const;
+  // An F32, F16 or BF16 tensor's bytes as stored (little-endian), where the file is mapped:
+  // valid while the reader or a copy of mapping() lives. Throws like read_f32.
+  const unsigned char* bytes(const TensorEntry& e) const;
+  std::shared_ptr<const void> mapping() const { return bytes_.keep; }
 
  private:
   std::string path_;

@@ -260,7 +260,7 @@ namespace {
 constexpr int kNNBlockM = 48, kNNBlockN = kPanel;  // 8 row tiles; 64 columns = whole tiles on every target
 
 template <class Panel>
-void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel panel, int M, int N, int K,
+void matmul_nn_blocks(float* c, int ldc, const float* a, size_t rs, size_t cs, Panel panel, int M, int N, int K,
                       bool accumulate) {
   const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
@@ -273,7 +273,7 @@ void matmul_nn_blocks(float* c, const float* a, size_t rs, size_t cs, Panel pane
     for (int bm = 0; bm < blocks_m; ++bm) {
       const auto [b, ldb] = panel(bn);
       const int n0 = bn * kNNBlockN;
-      HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, N, a, rs, cs, b, ldb, bm * kNNBlockM,
+      HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, ldc, a, rs, cs, b, ldb, bm * kNNBlockM,
                                           std::min(M, (bm + 1) * kNNBlockM), std::min(kNNBlockN, N - n0), K,
                                           accumulate);
     }
@@ -303,11 +303,11 @@ const float* pack_panels(const void* src, DType t, bool transposed, int K, int N
   return dst;
 }
 
-// The kernel on packed panels of b.
-void matmul_nn_packed(float* c, const float* a, size_t rs, size_t cs, const float* panels, int M, int N, int K,
-                      bool accumulate) {
+// The kernel on packed panels of b; c's rows are ldc apart.
+void matmul_nn_packed(float* c, int ldc, const float* a, size_t rs, size_t cs, const float* panels, int M, int N,
+                      int K, bool accumulate) {
   const size_t panel_size = size_t(K) * kNNBlockN;
-  matmul_nn_blocks(c, a, rs, cs,
+  matmul_nn_blocks(c, ldc, a, rs, cs,
                    [&](int bn) { return std::pair<const float*, int>(panels + size_t(bn) * panel_size, kNNBlockN); },
                    M, N, K, accumulate);
 }
@@ -321,8 +321,18 @@ void matmul_nn_packed(float* c, const float* a, size_t rs, size_t cs, const floa
 void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
   const int64_t work = int64_t(M) * N * K;
   if (M >= kPackRows) {
-    const float* wt = pack_panels(w.data, w.dtype, /*transposed=*/true, K, N, work > kParallelWork);
-    return matmul_nn_packed(y, x, size_t(K), 1, wt, M, N, K, accumulate);
+    // wᵀ is packed kPackFloats at a time (whole panels), so the float copy of a large
+    // matrix stays bounded: whole, a 256k-token head of width 2048 would be 2 GB of floats
+    // beside its 1 GB in BF16. Each output still comes from one K loop: the same sums.
+    constexpr size_t kPackFloats = size_t(1) << 24;  // 64 MB
+    const int chunk = std::max(1, int(kPackFloats / (size_t(K) * kNNBlockN))) * kNNBlockN;
+    for (int n0 = 0; n0 < N; n0 += chunk) {
+      const int n = std::min(chunk, N - n0);
+      const float* wt =
+          pack_panels(w.plus(size_t(n0) * K).data, w.dtype, /*transposed=*/true, K, n, work > kParallelWork);
+      matmul_nn_packed(y + n0, N, x, size_t(K), 1, wt, M, n, K, accumulate);
+    }
+    return;
   }
   constexpr int kBlockM = 64, kBlockN = 64;
   const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
@@ -344,9 +354,9 @@ void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_strid
   const int64_t work = int64_t(M) * N * K;
   if (M >= kPackRows) {
     const float* panels = pack_panels(b, DType::kF32, /*transposed=*/false, K, N, work > kParallelWork);
-    return matmul_nn_packed(c, a, a_row_stride, a_col_stride, panels, M, N, K, accumulate);
+    return matmul_nn_packed(c, N, a, a_row_stride, a_col_stride, panels, M, N, K, accumulate);
   }
-  matmul_nn_blocks(c, a, a_row_stride, a_col_stride,
+  matmul_nn_blocks(c, N, a, a_row_stride, a_col_stride,
                    [&](int bn) { return std::pair<const float*, int>(b + size_t(bn) * kNNBlockN, N); }, M, N, K,
                    accumulate);
 }

@@ -34,15 +34,18 @@ UpdateForm::UpdateForm(const Transformer& model, GramForm form) : form_(form) {
     throw Error("sweep: the hidden-state Gram form needs logits affine in the final hidden state; this model's are not");
   stored_ = d;
   // M̂ = ŴᵀŴ with Ŵ = [W, −1], in double, the head read in blocks of rows (a 256k-token
-  // vocabulary in double at once would be gigabytes).
+  // vocabulary in double at once would be gigabytes), each widened from its held type.
   using RowMajorF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const RowMajorF> W(model.weights().view.lm_head, V, d);
+  const ops::WeightRef W = model.weights().view.lm_head;
   Eigen::MatrixXd m_hat = Eigen::MatrixXd::Zero(d + 1, d + 1);
   constexpr int kBlock = 4096;
+  RowMajorF block(std::min(kBlock, V), d);
   for (int v0 = 0; v0 < V; v0 += kBlock) {
     const int rows = std::min(kBlock, V - v0);
+    const ops::WeightRef w = W.plus(size_t(v0) * d);
+    widen_to_f32(w.data, w.dtype, size_t(rows) * d, block.data());
     Eigen::MatrixXd w_hat(rows, d + 1);
-    w_hat.leftCols(d) = W.middleRows(v0, rows).cast<double>();
+    w_hat.leftCols(d) = block.topRows(rows).cast<double>();
     w_hat.col(d).setConstant(-1.0);
     m_hat.selfadjointView<Eigen::Lower>().rankUpdate(w_hat.transpose());
   }

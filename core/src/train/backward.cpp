@@ -52,10 +52,11 @@ double cross_entropy(const float* logits, const int32_t* targets, int rows, int 
 namespace {
 
 // Backward of y = x·wᵀ (x (M,K), w (N,K)): dx = dy·w (added to dx when accumulate_dx),
-// dw += dyᵀ·x, reading dy transposed through strides instead of copying it.
+// dw += dyᵀ·x, reading dy transposed through strides instead of copying it. w is F32
+// (backward() checks that the weights are).
 void linear_backward(float* dx, bool accumulate_dx, float* dw, const float* dy, const float* x,
-                     const float* w, int M, int N, int K) {
-  ops::matmul_nn(dx, dy, size_t(N), 1, w, M, K, N, accumulate_dx);
+                     ops::WeightRef w, int M, int N, int K) {
+  ops::matmul_nn(dx, dy, size_t(N), 1, static_cast<const float*>(w.data), M, K, N, accumulate_dx);
   ops::matmul_nn(dw, dy, 1, size_t(N), x, N, K, M, /*accumulate=*/true);
 }
 
@@ -126,8 +127,9 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
   for (int32_t t : targets)
     if (t < -1 || t >= V) throw Error("backward: target id " + std::to_string(t) + " outside the vocabulary");
 
+  if (!model.weights().flat_f32()) throw Error("backward: training needs the weights in float32 (load with --dtype f32)");
   const WeightViews& w = model.weights().view;
-  const WeightViews g = bind_weights(c, grads.data());
+  const FlatViews g = bind_weights(c, grads.data());
   const size_t Nd = size_t(N) * d;
 
   int count = 0;
@@ -157,7 +159,7 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
   // dx_ holds the gradient of the residual stream; each block adds its branch's share.
   for (int l = L - 1; l >= 0; --l) {
     const LayerWeights& lw = w.layers[size_t(l)];
-    const LayerWeights& lg = g.layers[size_t(l)];
+    const LayerTensors<float*>& lg = g.layers[size_t(l)];
     const size_t s = size_t(l);
     const float* mlp_in = a.mlp_in.data() + s * Nd;
     const float* attn_in = a.attn_in.data() + s * Nd;

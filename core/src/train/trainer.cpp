@@ -86,6 +86,8 @@ Trainer::Trainer(std::shared_ptr<Weights> weights, std::vector<int32_t> train_to
       backward_(weights_->config),
       adam_(weights_->config, o) {
   const ModelConfig& c = weights_->config;
+  // Parameters, gradients and Adam's moments share one float layout.
+  if (!weights_->flat_f32()) throw Error("training: the weights must be held in float32 (load with --dtype f32)");
   if (o.seq_len > c.max_position_embeddings)
     throw Error("training: seq_len " + std::to_string(o.seq_len) + " exceeds the model's context (" +
                 std::to_string(c.max_position_embeddings) + ")");

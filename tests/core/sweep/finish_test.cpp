@@ -55,10 +55,11 @@ TEST(UpdateFormTest, HiddenCoordinatesHaveTheVocabularyDotProducts) {
     form.raw_update(h[1].data(), lse[1], h[2].data(), lse[2], raw.data() + d + 1);
     form.transform(raw.data(), 2, y.data());
     std::vector<std::vector<double>> u(2, std::vector<double>(size_t(V)));
+    const float* head = static_cast<const float*>(w->view.lm_head.data);  // F32 weights
     for (int k = 0; k < 2; ++k)
       for (int v = 0; v < V; ++v) {
         double z = 0;
-        for (int i = 0; i < d; ++i) z += double(w->view.lm_head[size_t(v) * d + i]) * (double(h[k + 1][i]) - double(h[k][i]));
+        for (int i = 0; i < d; ++i) z += double(head[size_t(v) * d + i]) * (double(h[k + 1][i]) - double(h[k][i]));
         u[k][size_t(v)] = z - (lse[k + 1] - lse[k]);
       }
     for (int i = 0; i < 2; ++i)

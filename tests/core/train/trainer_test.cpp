@@ -176,5 +176,19 @@ TEST(TrainerTest, RejectsTextShorterThanOneWindow) {
   EXPECT_THROW(Trainer(w, std::vector<int32_t>(1000, 1), {}, o), Error);
 }
 
+// Parameters, gradients and moments share one float layout: weights held in 16 bits (a
+// checkpoint loaded as stored) are refused by name, before any step.
+TEST(TrainerTest, RefusesWeightsNotHeldInFloat32) {
+  const ModelConfig c = tiny(false);
+  std::vector<TensorInfo> layout = parameter_layout(c);
+  for (TensorInfo& t : layout)
+    if (t.shape.size() == 2) t.dtype = DType::kBF16;
+  auto w = std::make_shared<Weights>(c, layout, std::vector<std::shared_ptr<const void>>{});
+  TrainOptions o;
+  o.seq_len = 16;
+  EXPECT_NE(fixtures::error_of([&] { Trainer(w, std::vector<int32_t>(1000, 1), {}, o); }).find("held in float32"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace strata
