@@ -34,12 +34,17 @@ json tokens_json(const TextPanel& t) {
 json model_json(const ModelPanel& m) {
   json files = json::array();
   for (const ModelFile& f : m.files) files.push_back({{"name", f.name}, {"bytes", f.bytes}});
-  json model = {{"status", to_string(m.status)}, {"url", m.url}, {"files", files},
-                {"error", m.error}, {"config", nullptr}, {"load_ms", m.load_ms}};
+  json model = {{"status", to_string(m.status)}, {"url", m.url}, {"files", files}, {"read", m.read},
+                {"error", m.error}, {"config", nullptr}, {"dtypes", m.dtypes}, {"load_ms", m.load_ms},
+                {"memory", nullptr}, {"memory_limit", kModelMemoryLimit}, {"maximum_memory", kMaximumMemory}};
   if (m.config) {
     model["config"] = config_to_json(*m.config);
     model["parameters"] = m.config->parameter_count();
   }
+  if (m.memory)
+    model["memory"] = {{"weights", m.memory->weights}, {"files", m.memory->files}, {"tokenizer", m.memory->tokenizer},
+                       {"activations", m.memory->activations}, {"packing", m.memory->packing},
+                       {"total", m.memory->total()}};
   return model;
 }
 
@@ -176,6 +181,18 @@ const std::map<std::string, Command, std::less<>>& commands() {
          for (const json& f : j.value("files", json::array()))
            app.model.files.push_back({f.at("name").get<std::string>(), f.value("bytes", int64_t(0))});
          apply_fetched_model(app);
+       }}},
+      // A picked or dropped folder: the page lists it, then writes each batch of files the
+      // reply's "read" asks for into "dir" and sends folder_read, until "read" is empty.
+      {"folder_picked", {false, [](App& app, const json& j, json& reply) {
+         std::vector<ModelFile> files;
+         for (const json& f : j.at("files")) files.push_back({f.at("name").get<std::string>(), f.value("bytes", int64_t(0))});
+         reply["read"] = pick_folder(app, j.value("folder", std::string("folder")), std::move(files));
+         reply["dir"] = app.model.dir;
+       }}},
+      {"folder_read", {false, [](App& app, const json&, json& reply) {
+         reply["read"] = folder_read(app);
+         reply["dir"] = app.model.dir;
        }}},
       {"model_fetch_failed", {false, [](App& app, const json& j, json&) {
          app.model.status = ModelStatus::kError;
