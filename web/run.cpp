@@ -202,9 +202,9 @@ std::vector<std::string> pick_folder(App& app, const std::string& folder, std::v
 
 std::vector<std::string> folder_read(App& app) {
   ModelPanel& m = app.model;
+  ModelMemory need;  // filled by the size check, also when it refuses
   try {
     if (m.folder == FolderStep::kConfig) {
-      ModelMemory need;
       std::vector<std::string> reads = weight_reads(m.dir, m.files, &need);
       m.memory = need;
       m.folder = FolderStep::kWeights;
@@ -213,6 +213,7 @@ std::vector<std::string> folder_read(App& app) {
     }
     if (m.folder != FolderStep::kWeights) throw Error("no folder is being read (pick one first)");
   } catch (const std::exception& e) {
+    if (need.total() > 0) m.memory = need;
     refuse_folder(app, e.what());
     return {};
   }

@@ -7,6 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten/heap.h>
+#include <malloc.h>
+#endif
+
 #include "imgui.h"
 #include "run.h"
 #include "strata/config.h"
@@ -18,6 +23,16 @@ namespace {
 using nlohmann::json;
 
 json rect_json(const Rect& r) { return {r.x, r.y, r.w, r.h}; }
+
+// The WebAssembly memory now (it only grows) and what malloc has handed out of it, to set
+// against model_folder.h's estimate; natively both are 0.
+json heap_json() {
+#ifdef __EMSCRIPTEN__
+  return {{"size", uint64_t(emscripten_get_heap_size())}, {"used", uint64_t(mallinfo().uordblks)}};
+#else
+  return {{"size", 0}, {"used", 0}};
+#endif
+}
 
 // ---- State -----------------------------------------------------------------------------
 
@@ -231,6 +246,7 @@ std::string state_json(const App& app) {
       {"truncated", t.truncated},
       {"target", t.target},
       {"model", model_json(app.model)},
+      {"heap", heap_json()},
       {"run", run_json(app)},
       {"controls", {{"reset", rect_json(c.reset)}, {"prev", rect_json(c.prev)}, {"play", rect_json(c.play)},
                     {"next", rect_json(c.next)}, {"slider", rect_json(c.slider)},

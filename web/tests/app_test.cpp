@@ -43,7 +43,7 @@ json cmd(App& app, const json& c) { return json::parse(command(app, c.dump())); 
 std::vector<ModelFile> files_in(const std::string& dir) {
   std::vector<ModelFile> files;
   for (const auto& e : std::filesystem::directory_iterator(dir))
-    files.push_back({e.path().filename().string(), int64_t(e.file_size())});
+    if (e.is_regular_file()) files.push_back({e.path().filename().string(), int64_t(e.file_size())});
   return files;
 }
 

@@ -446,15 +446,23 @@ test("a picked or dropped model folder runs as the native CLI runs it; bad ones 
     return (await state(page)).model;
   };
   // The page's surprisals for the last token, every hierarchical level, against the CLI's.
+  const MB = (n) => (n / 2 ** 20).toFixed(1) + " MB";
   const compareWithNative = async (dir, name) => {
     assert.deepEqual(await command(page, { cmd: "set_text", text }), { ok: true });
     await waitFrames(page, 2);
     let s = await state(page);
+    const m = s.model.memory;
+    t.diagnostic(`${name}: estimated need ${MB(m.total)} (weights ${MB(m.weights)}, files ${MB(m.files)}, tokenizer ` +
+      `${MB(m.tokenizer)}, activations ${MB(m.activations)}, packing ${MB(m.packing)}); after loading: WebAssembly memory ` +
+      `${MB(s.heap.size)}, malloc in use ${MB(s.heap.used)}`);
     assert.deepEqual(s.tokens.map((tok) => tok.id), nativeTokenize(text, dir), `${name}: the chips are the folder's tokenizer's ids`);
     assert.ok(s.tokens.every((tok) => tok.label.length > 0 && tok.rect[2] > 0), `${name}: every chip is drawn with a label`);
     const target = s.tokens.length - 1;
+    assert.deepEqual(await command(page, { cmd: "select_target", index: target }), { ok: true });
+    s = await state(page);
     assert.equal(s.run.target, target);
     const native = nativeInfer(text, target, "hierarchical", null, dir);
+    assert.equal(native.iterations.length, s.run.iterations, `${name}: the same number of levels`);
     assert.equal(native.budget, s.run.budget, `${name}: the same default budget`);
     assert.equal(native.target_token, s.run.target_token);
     assert.deepEqual(await command(page, { cmd: "goto", iteration: native.iterations.length - 1 }), { ok: true });
