@@ -49,8 +49,8 @@ ModelMemory model_memory(const ModelConfig& c, uint64_t weight_file_bytes, uint6
   const uint64_t width = 5 * uint64_t(c.hidden_size) + 2 * uint64_t(c.q_dim()) + 2 * uint64_t(c.kv_dim()) +
                          3 * uint64_t(c.intermediate_size);
   m.activations = sizeof(float) * (rows * width + 2 * uint64_t(c.vocab_size));
-  const uint64_t widest = std::max({uint64_t(c.intermediate_size), uint64_t(c.q_dim()), 3 * uint64_t(c.hidden_size),
-                                    uint64_t(c.vocab_size)});
+  // The head is never packed: the page asks for the logits of one row per context.
+  const uint64_t widest = std::max({uint64_t(c.intermediate_size), uint64_t(c.q_dim()), 3 * uint64_t(c.hidden_size)});
   m.packing = sizeof(float) * widest * uint64_t(c.hidden_size);
   return m;
 }
@@ -78,9 +78,17 @@ std::vector<std::string> weight_reads(const std::string& dir, const std::vector<
   if (tokenizer) reads.push_back(tokenizer->name);
   const ModelMemory need = model_memory(config, file_bytes, size_of(tokenizer));
   if (memory) *memory = need;
+  const std::string model = "this " + config.model_type + " model of " + std::to_string(config.parameter_count()) + " parameters";
+  if (need.weights >= kMaxAllocation)
+    throw Error("too large for the page: " + model + " needs its float32 weights in one block of " +
+                format::bytes(int64_t(need.weights)) + ", and wasm32 cannot allocate 2 GB or more at once (at most " +
+                std::to_string(kMaxAllocation / sizeof(float) - 1) + " parameters); run it with the native CLI");
+  for (const ModelFile* f : weight_files(files))
+    if (size_of(f) >= kMaxAllocation)
+      throw Error("too large for the page: " + f->name + " is " + format::bytes(f->bytes) +
+                  ", and wasm32 cannot read a file of 2 GB or more into memory at once; run it with the native CLI");
   if (need.total() > limit)
-    throw Error("too large for the page: this " + config.model_type + " model of " +
-                std::to_string(config.parameter_count()) + " parameters needs " + format::bytes(int64_t(need.total())) +
+    throw Error("too large for the page: " + model + " needs " + format::bytes(int64_t(need.total())) +
                 " of WebAssembly memory (float32 weights " + format::bytes(int64_t(need.weights)) + ", weight files " +
                 format::bytes(int64_t(need.files)) + ", activations and tokenizer " +
                 format::bytes(int64_t(need.activations + need.packing + need.tokenizer)) + "), more than the " +

@@ -30,6 +30,10 @@ namespace strata::web {
 constexpr uint64_t kMaximumMemory = STRATA_WEB_MAXIMUM_MEMORY;
 constexpr uint64_t kPageReserve = uint64_t(256) << 20;
 constexpr uint64_t kModelMemoryLimit = kMaximumMemory - kPageReserve;  // what a model may use
+// wasm32's sbrk takes a signed 32-bit increment, so no single allocation reaches 2 GB: not
+// the float32 weights (one block, Weights::data: at most 2^29 - 1 parameters) and not a
+// weight file (each is read whole into one buffer).
+constexpr uint64_t kMaxAllocation = uint64_t(1) << 31;
 // The page's longest text, in tokens (the model's context when shorter): bounds the
 // activations of a model with a long context.
 constexpr int kMaxPageTokens = 1024;
@@ -49,7 +53,7 @@ struct ModelMemory {
   uint64_t files = 0;        // the weight files, read whole while loading
   uint64_t tokenizer = 0;    // tokenizer.json and what is built from it
   uint64_t activations = 0;  // one forward pass over min(context, kMaxPageTokens) tokens
-  uint64_t packing = 0;      // the largest weight matrix as float32 (matmul panels)
+  uint64_t packing = 0;      // the largest layer matrix as float32 (matmul panels; not the head)
   uint64_t total() const { return weights + files + tokenizer + activations + packing; }
 };
 ModelMemory model_memory(const ModelConfig& c, uint64_t weight_file_bytes, uint64_t tokenizer_bytes);
@@ -59,7 +63,8 @@ ModelMemory model_memory(const ModelConfig& c, uint64_t weight_file_bytes, uint6
 std::vector<std::string> first_reads(const std::vector<ModelFile>& files);
 
 // Step 2, with dir/config.json in place: the model's memory (returned in *memory), refused
-// with a strata::Error naming the need and the limit when it exceeds `limit`; else the files
+// with a strata::Error naming the need and the limit when it exceeds `limit`, or when the
+// weights or a weight file would be one allocation of kMaxAllocation or more; else the files
 // the loader reads: model.safetensors, or model.safetensors.index.json and every other
 // .safetensors file (the shards), and tokenizer.json, those of them the folder has (a missing
 // one is the loader's error to report). A config the core refuses throws its error.

@@ -28,7 +28,8 @@ json rect_json(const Rect& r) { return {r.x, r.y, r.w, r.h}; }
 // against model_folder.h's estimate; natively both are 0.
 json heap_json() {
 #ifdef __EMSCRIPTEN__
-  return {{"size", uint64_t(emscripten_get_heap_size())}, {"used", uint64_t(mallinfo().uordblks)}};
+  // mallinfo's fields are int: past 2 GB they read as negative, so take them as unsigned.
+  return {{"size", uint64_t(emscripten_get_heap_size())}, {"used", uint64_t(unsigned(mallinfo().uordblks))}};
 #else
   return {{"size", 0}, {"used", 0}};
 #endif

@@ -222,13 +222,21 @@ void test_picked_folder() {
   CHECK(app.model.status == ModelStatus::kError && !app.model.model && app.run.inference == nullptr);
   CHECK(app.model.error.find("no config.json") != std::string::npos && app.model.error.find('\n') == std::string::npos);
 
-  // Too large by the files' sizes (a 5 GB weights file, as the page would report it): only
-  // config.json is read, and the refusal names the need and the limit.
-  CHECK(pick(app, "/pick-good", {{"model.safetensors", int64_t(5) << 30}}) == std::vector<std::string>({"config.json"}));
+  // Too large by the files' sizes, as the page would report them: only config.json is read,
+  // and the refusal names the need and the limit. Two shards of 1.9 GB: over 3.75 GB in all.
+  const int64_t shard = int64_t(19) * (int64_t(1) << 30) / 10;
+  fs::copy("/pick-shards/model-00001-of-00001.safetensors", "/pick-shards/model-00002-of-00002.safetensors");
+  CHECK(pick(app, "/pick-shards", {{"model-00001-of-00001.safetensors", shard}, {"model-00002-of-00002.safetensors", shard}}) ==
+        std::vector<std::string>({"config.json"}));
   CHECK(app.model.status == ModelStatus::kError && !app.model.model);
   CHECK(app.model.error.find("too large for the page") != std::string::npos);
+  CHECK(app.model.error.find("weight files 3.80 GB") != std::string::npos);
   CHECK(app.model.error.find("3.75 GB a model may use here (4.00 GB wasm32 memory") != std::string::npos);
   std::printf("too large: %s\n", app.model.error.c_str());
+  fs::remove("/pick-shards/model-00002-of-00002.safetensors");
+  // One 2 GB file: wasm32 cannot read it into one buffer, whatever the total.
+  CHECK(pick(app, "/pick-good", {{"model.safetensors", int64_t(2) << 30}}) == std::vector<std::string>({"config.json"}));
+  CHECK(app.model.error.find("model.safetensors is 2.00 GB, and wasm32 cannot read a file of 2 GB") != std::string::npos);
 
   // Too large by its config (a huge declared shape over small files): refused the same way.
   strata::ModelConfig huge = c;
@@ -244,6 +252,22 @@ void test_picked_folder() {
   CHECK(pick(app, "/pick-huge") == std::vector<std::string>({"config.json"}));
   CHECK(app.model.error.find("too large for the page") != std::string::npos);
   CHECK(app.model.memory && app.model.memory->weights == 4 * uint64_t(huge.parameter_count()));
+  // Float32 weights of 2 GB or more are one allocation wasm32 cannot make: just over 2^29
+  // parameters are refused so, though their total need (2.0 GB + files) is under the limit.
+  huge = c;
+  huge.vocab_size = 1 << 20;
+  huge.hidden_size = 512;
+  huge.num_hidden_layers = 1;
+  huge.num_attention_heads = 8;
+  huge.num_key_value_heads = 8;
+  huge.head_dim = 64;
+  huge.intermediate_size = 1;
+  huge.tie_word_embeddings = true;
+  strata::write_config(huge, "/pick-huge/config.json");
+  const int64_t over = huge.parameter_count() - (int64_t(1) << 29);  // the layer's and norm's parameters
+  CHECK(over > 0);
+  CHECK(pick(app, "/pick-huge") == std::vector<std::string>({"config.json"}));
+  CHECK(app.model.error.find("wasm32 cannot allocate 2 GB or more at once (at most 536870911 parameters)") != std::string::npos);
 
   // The estimate's parts, and the limit as a parameter.
   const ModelMemory m = model_memory(c, 1000, 10);

@@ -7,8 +7,8 @@
 //   gpt2      F32, one model.safetensors with GPT-2's Conv1D layout and mask buffers, and
 //             strata's own byte-level BPE tokenizer (the default model's, assets/model/)
 //   huge      a llama config declaring a 70B shape, over a few bytes of weights
-//   sparse    the gpt2 config with a 5 GB model.safetensors that is a hole on disk (sparse),
-//             so the browser reports its real size without the disk holding it
+//   sparse    the gpt2 config with two 1.9 GB shards that are holes on disk (sparse files),
+//             so the browser reports their real sizes without the disk holding them
 //   noconfig  the gpt2 folder without config.json
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync, closeSync, openSync, ftruncateSync } from "node:fs";
@@ -65,9 +65,12 @@ export async function writeTinyCheckpoints(root) {
   mkdirSync(dirs.sparse, { recursive: true });
   copyFileSync(path.join(dirs.gpt2, "config.json"), path.join(dirs.sparse, "config.json"));
   copyFileSync(STRATA_TOKENIZER, path.join(dirs.sparse, "tokenizer.json"));
-  const fd = openSync(path.join(dirs.sparse, "model.safetensors"), "w");
-  ftruncateSync(fd, 5 * 2 ** 30);
-  closeSync(fd);
+  writeFileSync(path.join(dirs.sparse, "model.safetensors.index.json"), JSON.stringify({ weight_map: {} }));
+  for (const shard of ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors"]) {
+    const fd = openSync(path.join(dirs.sparse, shard), "w");
+    ftruncateSync(fd, Math.round(1.9 * 2 ** 30));
+    closeSync(fd);
+  }
 
   mkdirSync(dirs.noconfig, { recursive: true });
   for (const f of ["model.safetensors", "tokenizer.json"]) copyFileSync(path.join(dirs.gpt2, f), path.join(dirs.noconfig, f));
