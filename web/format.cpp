@@ -12,7 +12,8 @@ std::string bytes(int64_t n) {
   char buf[32];
   if (n < 1024) std::snprintf(buf, sizeof buf, "%lld B", (long long)n);
   else if (n < 1024 * 1024) std::snprintf(buf, sizeof buf, "%.1f KB", n / 1024.0);
-  else std::snprintf(buf, sizeof buf, "%.1f MB", n / (1024.0 * 1024.0));
+  else if (n < (int64_t(1) << 30)) std::snprintf(buf, sizeof buf, "%.1f MB", n / (1024.0 * 1024.0));
+  else std::snprintf(buf, sizeof buf, "%.2f GB", n / (1024.0 * 1024.0 * 1024.0));
   return buf;
 }
 

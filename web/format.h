@@ -8,7 +8,7 @@
 
 namespace strata::web::format {
 
-std::string bytes(int64_t n);    // "812 B", "3.4 KB", "10.9 MB"
+std::string bytes(int64_t n);    // "812 B", "3.4 KB", "10.9 MB", "3.75 GB" (binary units)
 std::string flops(double f);     // "12 k", "3.4 M", "1.25 G"
 std::string ms(double ms);       // "12.3 ms", "1.25 s"
 std::string grouped(int64_t n);  // 12345 -> "12,345"

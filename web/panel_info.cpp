@@ -15,7 +15,7 @@ void draw_model_panel(const ModelPanel& panel, const PlatformInfo& platform) {
   heading("Model");
   switch (panel.status) {
     case ModelStatus::kNone: ImGui::TextColored(kMuted, "No model requested."); break;
-    case ModelStatus::kFetching: ImGui::TextColored(kWarn, "Fetching %s ...", panel.url.c_str()); break;
+    case ModelStatus::kFetching: ImGui::TextColored(kWarn, "Reading %s ...", panel.url.c_str()); break;
     case ModelStatus::kLoaded: {
       const ModelConfig& c = *panel.config;
       int64_t bytes = 0;
@@ -23,9 +23,14 @@ void draw_model_panel(const ModelPanel& panel, const PlatformInfo& platform) {
       ImGui::TextColored(kGood, "Loaded");
       ImGui::SameLine();
       ImGui::TextColored(kMuted, "%s (%s, %.0f ms)", panel.url.c_str(), format::bytes(bytes).c_str(), panel.load_ms);
-      ImGui::Text("%s: %d layers, d %d, %d heads, vocabulary %d, context %d, %.2fM parameters",
-                  c.model_type.c_str(), c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.vocab_size,
-                  c.max_position_embeddings, c.parameter_count() / 1e6);
+      ImGui::Text("%s: %d layers, hidden %d, %d heads (%d key/value, head_dim %d), vocabulary %d, context %d",
+                  c.model_type.c_str(), c.num_hidden_layers, c.hidden_size, c.num_attention_heads,
+                  c.num_key_value_heads, c.head_dim, c.vocab_size, c.max_position_embeddings);
+      ImGui::Text("%.2fM parameters stored as %s, run in float32", c.parameter_count() / 1e6,
+                  panel.dtypes.empty() ? "?" : panel.dtypes.c_str());
+      if (panel.memory)
+        ImGui::TextColored(kMuted, "memory: %s of the %s a model may use here", format::bytes(int64_t(panel.memory->total())).c_str(),
+                           format::bytes(int64_t(kModelMemoryLimit)).c_str());
       break;
     }
     case ModelStatus::kError:
@@ -35,6 +40,7 @@ void draw_model_panel(const ModelPanel& panel, const PlatformInfo& platform) {
       ImGui::PopStyleColor();
       break;
   }
+  ImGui::TextColored(kMuted, "Another model: drop its folder on the page, or \"Open a model folder\" (top right).");
   ImGui::TextColored(kMuted, "%s, SIMD128 %s, kernels %s, %.0f frames/s", platform.platform.c_str(),
                      platform.simd128 ? "on" : "off", platform.simd_target.c_str(), ImGui::GetIO().Framerate);
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <filesystem>
 #include <map>
 
 #include "strata/error.h"
@@ -137,6 +138,7 @@ void load_fetched_model(ModelPanel& panel) {
     panel.model = std::make_shared<Transformer>(loaded.weights);
     panel.tokenizer = std::make_shared<const Tokenizer>(std::move(loaded.tokenizer));
     panel.config = loaded.weights->config;
+    panel.dtypes = loaded.checkpoint.dtypes;
     panel.status = ModelStatus::kLoaded;
   } catch (const std::exception& e) {
     panel.status = ModelStatus::kError;
@@ -150,10 +152,77 @@ void load_fetched_model(ModelPanel& panel) {
 
 void apply_fetched_model(App& app) {
   load_fetched_model(app.model);
-  if (app.model.config) app.text.max_tokens = app.model.config->max_position_embeddings;
+  if (app.model.config) app.text.max_tokens = std::min(app.model.config->max_position_embeddings, kMaxPageTokens);
   retokenize(app.text, *app.model.tokenizer);
   if (app.model.status == ModelStatus::kLoaded) app.text.target = int(app.text.tokens.size()) - 1;
   rebuild_run(app);
+}
+
+namespace {
+
+// The folder's state after a refusal: the error shown, nothing loaded, the files removed.
+void refuse_folder(App& app, const std::string& why) {
+  ModelPanel& m = app.model;
+  m.status = ModelStatus::kError;
+  m.error = why;
+  m.folder = FolderStep::kNone;
+  std::error_code ec;
+  std::filesystem::remove_all(m.dir, ec);
+  retokenize(app.text, *m.tokenizer);
+  rebuild_run(app);
+}
+
+}  // namespace
+
+std::vector<std::string> pick_folder(App& app, const std::string& folder, std::vector<ModelFile> files) {
+  // The run refers to the model: both go first, so that their memory is free for the new one.
+  app.run.inference.reset();
+  app.run.reference.reset();
+  app.model = ModelPanel{};
+  ModelPanel& m = app.model;
+  m.status = ModelStatus::kFetching;
+  m.url = folder + "/";
+  m.dir = kPickedDir;
+  m.files = std::move(files);
+  try {
+    std::error_code ec;
+    std::filesystem::remove_all(m.dir, ec);
+    std::filesystem::create_directories(m.dir, ec);
+    if (ec) throw Error(m.dir + ": cannot create (" + ec.message() + ")");
+    std::vector<std::string> reads = first_reads(m.files);
+    m.folder = FolderStep::kConfig;
+    m.read.insert(m.read.end(), reads.begin(), reads.end());
+    rebuild_run(app);
+    return reads;
+  } catch (const std::exception& e) {
+    refuse_folder(app, e.what());
+    return {};
+  }
+}
+
+std::vector<std::string> folder_read(App& app) {
+  ModelPanel& m = app.model;
+  ModelMemory need;  // filled by the size check, also when it refuses
+  try {
+    if (m.folder == FolderStep::kConfig) {
+      std::vector<std::string> reads = weight_reads(m.dir, m.files, &need);
+      m.memory = need;
+      m.folder = FolderStep::kWeights;
+      m.read.insert(m.read.end(), reads.begin(), reads.end());
+      return reads;
+    }
+    if (m.folder != FolderStep::kWeights) throw Error("no folder is being read (pick one first)");
+  } catch (const std::exception& e) {
+    if (need.total() > 0) m.memory = need;
+    refuse_folder(app, e.what());
+    return {};
+  }
+  m.folder = FolderStep::kNone;
+  apply_fetched_model(app);
+  // The loaded model is in memory now: the files' copies in the file system can go.
+  std::error_code ec;
+  std::filesystem::remove_all(m.dir, ec);
+  return {};
 }
 
 // =======================================================================================

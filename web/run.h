@@ -9,6 +9,7 @@
 // what to run (text, target, schedule, budget) and which step to show.
 #pragma once
 #include <string>
+#include <vector>
 
 #include "state.h"
 
@@ -31,6 +32,15 @@ void load_fetched_model(ModelPanel& panel);
 // After model_fetched: load it, then re-tokenize the text for its context and vocabulary,
 // target its last token, and rebuild the run.
 void apply_fetched_model(App& app);
+
+// A folder the person picked or dropped (model_folder.h's steps). pick_folder drops the
+// model and run shown so far, empties kPickedDir and returns the files the page is to write
+// there next (config.json); folder_read, after the page wrote them, returns the next ones
+// (the weights and tokenizer, once the size check passed) or, when all are there, loads the
+// model (apply_fetched_model) and removes the files again. Both return {} once the folder
+// has settled: loaded, or refused with its one-line error in the model panel. Never throw.
+std::vector<std::string> pick_folder(App& app, const std::string& folder, std::vector<ModelFile> files);
+std::vector<std::string> folder_read(App& app);
 
 // ---- The run ---------------------------------------------------------------------------
 std::string schedule_spec(const RunSettings& s);  // make_schedule text: "hierarchical:3", ...

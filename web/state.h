@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "model_folder.h"
 #include "strata/config.h"
 #include "strata/inference.h"
 #include "strata/model.h"
@@ -45,21 +46,24 @@ struct TextPanel {
   std::vector<Rect> chip_rects;  // (tokens.size()) once drawn
 };
 
-// ---- The model the page fetched --------------------------------------------------------
+// ---- The model the page fetched, or the folder the person picked -----------------------
 // web/index.html fetches model/manifest.json and its files into the in-memory file system,
-// then sends "model_fetched".
+// then sends "model_fetched"; or, for a picked or dropped folder, hands over the files
+// model_folder.h asks for ("folder_picked", then "folder_read" after each batch).
 enum class ModelStatus { kNone, kFetching, kLoaded, kError };
-
-struct ModelFile {
-  std::string name;
-  int64_t bytes = 0;
-};
+// Where a picked folder is (model_folder.h's steps): nothing picked, config.json asked for,
+// the weights and tokenizer asked for.
+enum class FolderStep { kNone, kConfig, kWeights };
 
 struct ModelPanel {
   ModelStatus status = ModelStatus::kNone;
-  std::string url;                    // where the page fetched it from, e.g. "model/"
+  std::string url;                    // where the page fetched it from, e.g. "model/", or "folder/" picked
   std::string dir;                    // where the files are in the file system, e.g. "/model"
-  std::vector<ModelFile> files;
+  std::vector<ModelFile> files;       // fetched, or every file of the picked folder
+  FolderStep folder = FolderStep::kNone;
+  std::vector<std::string> read;      // a picked folder's files handed over so far
+  std::optional<ModelMemory> memory;  // a picked folder's need (model_folder.h), once its config was read
+  std::string dtypes;                 // the stored dtypes of the loaded weights, e.g. "BF16"
   std::string error;                  // one line, shown in red, when status == kError
   std::optional<ModelConfig> config;  // when status == kLoaded
   double load_ms = 0;

@@ -7,6 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#ifdef __EMSCRIPTEN__
+#include <emscripten/heap.h>
+#include <malloc.h>
+#endif
+
 #include "imgui.h"
 #include "run.h"
 #include "strata/config.h"
@@ -18,6 +23,17 @@ namespace {
 using nlohmann::json;
 
 json rect_json(const Rect& r) { return {r.x, r.y, r.w, r.h}; }
+
+// The WebAssembly memory now (it only grows) and what malloc has handed out of it, to set
+// against model_folder.h's estimate; natively both are 0.
+json heap_json() {
+#ifdef __EMSCRIPTEN__
+  // mallinfo's fields are int: past 2 GB they read as negative, so take them as unsigned.
+  return {{"size", uint64_t(emscripten_get_heap_size())}, {"used", uint64_t(unsigned(mallinfo().uordblks))}};
+#else
+  return {{"size", 0}, {"used", 0}};
+#endif
+}
 
 // ---- State -----------------------------------------------------------------------------
 
@@ -34,12 +50,17 @@ json tokens_json(const TextPanel& t) {
 json model_json(const ModelPanel& m) {
   json files = json::array();
   for (const ModelFile& f : m.files) files.push_back({{"name", f.name}, {"bytes", f.bytes}});
-  json model = {{"status", to_string(m.status)}, {"url", m.url}, {"files", files},
-                {"error", m.error}, {"config", nullptr}, {"load_ms", m.load_ms}};
+  json model = {{"status", to_string(m.status)}, {"url", m.url}, {"files", files}, {"read", m.read},
+                {"error", m.error}, {"config", nullptr}, {"dtypes", m.dtypes}, {"load_ms", m.load_ms},
+                {"memory", nullptr}, {"memory_limit", kModelMemoryLimit}, {"maximum_memory", kMaximumMemory}};
   if (m.config) {
     model["config"] = config_to_json(*m.config);
     model["parameters"] = m.config->parameter_count();
   }
+  if (m.memory)
+    model["memory"] = {{"weights", m.memory->weights}, {"files", m.memory->files}, {"tokenizer", m.memory->tokenizer},
+                       {"activations", m.memory->activations}, {"packing", m.memory->packing},
+                       {"total", m.memory->total()}};
   return model;
 }
 
@@ -177,6 +198,18 @@ const std::map<std::string, Command, std::less<>>& commands() {
            app.model.files.push_back({f.at("name").get<std::string>(), f.value("bytes", int64_t(0))});
          apply_fetched_model(app);
        }}},
+      // A picked or dropped folder: the page lists it, then writes each batch of files the
+      // reply's "read" asks for into "dir" and sends folder_read, until "read" is empty.
+      {"folder_picked", {false, [](App& app, const json& j, json& reply) {
+         std::vector<ModelFile> files;
+         for (const json& f : j.at("files")) files.push_back({f.at("name").get<std::string>(), f.value("bytes", int64_t(0))});
+         reply["read"] = pick_folder(app, j.value("folder", std::string("folder")), std::move(files));
+         reply["dir"] = app.model.dir;
+       }}},
+      {"folder_read", {false, [](App& app, const json&, json& reply) {
+         reply["read"] = folder_read(app);
+         reply["dir"] = app.model.dir;
+       }}},
       {"model_fetch_failed", {false, [](App& app, const json& j, json&) {
          app.model.status = ModelStatus::kError;
          app.model.url = j.value("url", app.model.url);
@@ -214,6 +247,7 @@ std::string state_json(const App& app) {
       {"truncated", t.truncated},
       {"target", t.target},
       {"model", model_json(app.model)},
+      {"heap", heap_json()},
       {"run", run_json(app)},
       {"controls", {{"reset", rect_json(c.reset)}, {"prev", rect_json(c.prev)}, {"play", rect_json(c.play)},
                     {"next", rect_json(c.next)}, {"slider", rect_json(c.slider)},

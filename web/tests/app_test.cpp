@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -42,7 +43,7 @@ json cmd(App& app, const json& c) { return json::parse(command(app, c.dump())); 
 std::vector<ModelFile> files_in(const std::string& dir) {
   std::vector<ModelFile> files;
   for (const auto& e : std::filesystem::directory_iterator(dir))
-    files.push_back({e.path().filename().string(), int64_t(e.file_size())});
+    if (e.is_regular_file()) files.push_back({e.path().filename().string(), int64_t(e.file_size())});
   return files;
 }
 
@@ -157,6 +158,140 @@ void test_model_loading() {
 
   // And a good one again.
   fetch(app, "/good");
+  CHECK(app.model.status == ModelStatus::kLoaded && app.run.inference != nullptr);
+}
+
+// What web/index.html does with a picked folder: folder_picked with the names and sizes,
+// then each batch the reply asks for copied into its dir, and folder_read, until the reply
+// asks for nothing. `sizes` overrides a file's size as the page would report it. Returns the
+// names handed over, in order.
+std::vector<std::string> pick(App& app, const std::string& src, const std::map<std::string, int64_t>& sizes = {}) {
+  json files = files_json(src);
+  for (json& f : files)
+    if (sizes.count(f["name"])) f["bytes"] = sizes.at(f["name"]);
+  json reply = cmd(app, {{"cmd", "folder_picked"}, {"folder", "tiny"}, {"files", files}});
+  std::vector<std::string> handed;
+  while (reply["ok"] == true && !reply["read"].empty()) {
+    for (const json& name : reply["read"]) {
+      std::filesystem::copy_file(src + "/" + name.get<std::string>(), reply["dir"].get<std::string>() + "/" + name.get<std::string>(),
+                                 std::filesystem::copy_options::overwrite_existing);
+      handed.push_back(name);
+    }
+    reply = cmd(app, {{"cmd", "folder_read"}});
+  }
+  CHECK(reply["ok"] == true);
+  return handed;
+}
+
+void test_picked_folder() {
+  namespace fs = std::filesystem;
+  App app;
+  init_app(app);
+  const strata::ModelConfig c = fixtures::write_byte_model_dir("/pick-good", /*context=*/64);
+  fs::create_directories("/pick-good/extra");  // neither read nor a problem
+  strata::write_file_atomic("/pick-good/README.md", "not read");
+  // Config first, then the weights and tokenizer; loaded through the core, the files removed.
+  CHECK(pick(app, "/pick-good") == std::vector<std::string>({"config.json", "model.safetensors", "tokenizer.json"}));
+  CHECK(app.model.status == ModelStatus::kLoaded && app.model.error.empty());
+  CHECK(app.model.url == "tiny/" && app.model.dtypes == "F32");
+  CHECK(app.model.config && app.model.config->parameter_count() == c.parameter_count());
+  CHECK(app.run.inference != nullptr && app.text.target == int(app.text.tokens.size()) - 1);
+  CHECK(!fs::exists(kPickedDir));
+  json s = state(app);
+  CHECK(s["model"]["memory"]["weights"] == 4 * c.parameter_count());
+  CHECK(s["model"]["memory_limit"] == kMaximumMemory - kPageReserve && kMaximumMemory == (uint64_t(1) << 32));
+
+  // Shards with an index: the index and every shard are read.
+  fs::remove_all("/pick-shards");
+  fs::create_directories("/pick-shards");
+  fs::copy("/pick-good/config.json", "/pick-shards/config.json");
+  fs::copy("/pick-good/tokenizer.json", "/pick-shards/tokenizer.json");
+  fs::copy("/pick-good/model.safetensors", "/pick-shards/model-00001-of-00001.safetensors");
+  json index = {{"weight_map", json::object()}};
+  for (const auto& t : strata::parameter_layout(c)) index["weight_map"][t.name] = "model-00001-of-00001.safetensors";
+  strata::write_file_atomic("/pick-shards/model.safetensors.index.json", index.dump());
+  CHECK(pick(app, "/pick-shards") == std::vector<std::string>({"config.json", "model.safetensors.index.json",
+                                                               "model-00001-of-00001.safetensors", "tokenizer.json"}));
+  CHECK(app.model.status == ModelStatus::kLoaded);
+
+  // No config.json: one line, nothing read, nothing loaded.
+  fs::remove_all("/pick-noconfig");
+  fs::create_directories("/pick-noconfig");
+  fs::copy("/pick-good/model.safetensors", "/pick-noconfig/model.safetensors");
+  CHECK(pick(app, "/pick-noconfig").empty());
+  CHECK(app.model.status == ModelStatus::kError && !app.model.model && app.run.inference == nullptr);
+  CHECK(app.model.error.find("no config.json") != std::string::npos && app.model.error.find('\n') == std::string::npos);
+
+  // Too large by the files' sizes, as the page would report them: only config.json is read,
+  // and the refusal names the need and the limit. Two shards of 1.9 GB: over 3.75 GB in all.
+  const int64_t shard = int64_t(19) * (int64_t(1) << 30) / 10;
+  fs::copy("/pick-shards/model-00001-of-00001.safetensors", "/pick-shards/model-00002-of-00002.safetensors");
+  CHECK(pick(app, "/pick-shards", {{"model-00001-of-00001.safetensors", shard}, {"model-00002-of-00002.safetensors", shard}}) ==
+        std::vector<std::string>({"config.json"}));
+  CHECK(app.model.status == ModelStatus::kError && !app.model.model);
+  CHECK(app.model.error.find("too large for the page") != std::string::npos);
+  CHECK(app.model.error.find("weight files 3.80 GB") != std::string::npos);
+  CHECK(app.model.error.find("3.75 GB a model may use here (4.00 GB wasm32 memory") != std::string::npos);
+  std::printf("too large: %s\n", app.model.error.c_str());
+  fs::remove("/pick-shards/model-00002-of-00002.safetensors");
+  // One 2 GB file: wasm32 cannot read it into one buffer, whatever the total.
+  CHECK(pick(app, "/pick-good", {{"model.safetensors", int64_t(2) << 30}}) == std::vector<std::string>({"config.json"}));
+  CHECK(app.model.error.find("model.safetensors is 2.00 GB, and wasm32 cannot read a file of 2 GB") != std::string::npos);
+
+  // Too large by its config (a huge declared shape over small files): refused the same way.
+  strata::ModelConfig huge = c;
+  huge.hidden_size = 8192;
+  huge.num_attention_heads = 64;
+  huge.num_key_value_heads = 8;
+  huge.head_dim = 128;
+  huge.intermediate_size = 28672;
+  huge.num_hidden_layers = 80;
+  fs::create_directories("/pick-huge");
+  fs::copy("/pick-good", "/pick-huge", fs::copy_options::overwrite_existing | fs::copy_options::recursive);
+  strata::write_config(huge, "/pick-huge/config.json");
+  CHECK(pick(app, "/pick-huge") == std::vector<std::string>({"config.json"}));
+  CHECK(app.model.error.find("too large for the page") != std::string::npos);
+  CHECK(app.model.memory && app.model.memory->weights == 4 * uint64_t(huge.parameter_count()));
+  // Float32 weights of 2 GB or more are one allocation wasm32 cannot make: just over 2^29
+  // parameters are refused so, though their total need (2.0 GB + files) is under the limit.
+  huge = c;
+  huge.vocab_size = 1 << 20;
+  huge.hidden_size = 512;
+  huge.num_hidden_layers = 1;
+  huge.num_attention_heads = 8;
+  huge.num_key_value_heads = 8;
+  huge.head_dim = 64;
+  huge.intermediate_size = 1;
+  huge.tie_word_embeddings = true;
+  strata::write_config(huge, "/pick-huge/config.json");
+  const int64_t over = huge.parameter_count() - (int64_t(1) << 29);  // the layer's and norm's parameters
+  CHECK(over > 0);
+  CHECK(pick(app, "/pick-huge") == std::vector<std::string>({"config.json"}));
+  CHECK(app.model.error.find("wasm32 cannot allocate 2 GB or more at once (at most 536870911 parameters)") != std::string::npos);
+
+  // The estimate's parts, and the limit as a parameter.
+  const ModelMemory m = model_memory(c, 1000, 10);
+  CHECK(m.weights == 4 * uint64_t(c.parameter_count()) && m.files == 1000 && m.tokenizer == 160);
+  CHECK(m.total() == m.weights + m.files + m.tokenizer + m.activations + m.packing && m.activations > 0);
+  CHECK(weight_reads("/pick-good", files_in("/pick-good"), nullptr).size() == 2);
+  bool refused = false;
+  try {
+    weight_reads("/pick-good", files_in("/pick-good"), nullptr, /*limit=*/1000);
+  } catch (const strata::Error&) {
+    refused = true;
+  }
+  CHECK(refused);
+
+  // A config the core refuses: its message.
+  strata::write_file_atomic("/pick-huge/config.json", R"({"model_type": "bert"})");
+  CHECK(pick(app, "/pick-huge") == std::vector<std::string>({"config.json"}));
+  CHECK(app.model.error.find("bert") != std::string::npos);
+  // folder_read with no folder picked is an error in the panel, not a crash.
+  CHECK(cmd(app, {{"cmd", "folder_read"}})["read"].empty());
+  CHECK(app.model.status == ModelStatus::kError);
+
+  // And a good one again after all that.
+  pick(app, "/pick-good");
   CHECK(app.model.status == ModelStatus::kLoaded && app.run.inference != nullptr);
 }
 
@@ -448,6 +583,7 @@ int main() {
   test_simd_target();
   test_tokens();
   test_model_loading();
+  test_picked_folder();
   test_stepping();
   test_commands();
   test_ready_waits_for_the_model();

@@ -10,6 +10,11 @@
 //     target (`strata infer --json`, whose default budget must be the page's), within
 //     TOLERANCE_BITS; a screenshot per level. Budgets and levels are read from the state
 //     (the core's Schedule), never recomputed here;
+//   - a model folder picked (setInputFiles on the page's <input webkitdirectory>) or dropped,
+//     a llama and a gpt2 one written at test time (tiny_checkpoints.mjs), shows its
+//     architecture and its tokenizer's chips, and every hierarchical level matches the native
+//     CLI on the same folder; folders too large for WebAssembly memory (by config, by file
+//     size) and one without config.json are refused with one line, before the weights are read;
 //   - a truncated model file is reported inside the app, which keeps running;
 //   - no WebGL2, or a module that fails to load, shows the error overlay.
 // Screenshots go to <build>/screenshots/. Run: `node --test` in web/tests (after
@@ -35,6 +40,7 @@ try {
   throw new Error("playwright-core is not installed: run `npm install` in web/tests (scripts/setup.sh does)");
 }
 import { startServer } from "./static_server.mjs";
+import { writeTinyCheckpoints } from "./tiny_checkpoints.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const buildDir = path.resolve(process.env.STRATA_WEB_BUILD_DIR || path.join(here, "../../build/web"));
@@ -138,13 +144,21 @@ async function waitModelLoaded(page, t) {
 
 // The native library's iterations for the same text and target: `strata infer --json`.
 // Without a budget the CLI picks its schedule's default (Schedule::default_budget).
-function nativeInfer(text, target, schedule, budget = null) {
+function nativeInfer(text, target, schedule, budget = null, model = path.join(binDir, "model")) {
+  return nativeOnText(text, (textFile) => ["infer", "--model", model, "--text", textFile, "--target", String(target),
+    "--schedule", schedule, ...(budget === null ? [] : ["--budget", String(budget)]), "--top-k", "8", "--json"]);
+}
+
+// `strata tokenize`: the ids the CLI's tokenizer gives a text, from a model folder.
+const nativeTokenize = (text, model) => nativeOnText(text, (textFile) => ["tokenize", "--model", model, "--text", textFile]);
+
+// Runs the native CLI with the text in a temporary file; returns its JSON output.
+function nativeOnText(text, argsFor) {
   const dir = mkdtempSync(path.join(os.tmpdir(), "strata-e2e-"));
   try {
     const textFile = path.join(dir, "text.txt");
     writeFileSync(textFile, text);
-    const args = ["infer", "--model", path.join(binDir, "model"), "--text", textFile, "--target", String(target),
-      "--schedule", schedule, ...(budget === null ? [] : ["--budget", String(budget)]), "--top-k", "8", "--json"];
+    const args = argsFor(textFile);
     const r = spawnSync(NATIVE_CLI, args, { encoding: "utf8", timeout: 120_000 });
     assert.equal(r.status, 0, `${NATIVE_CLI} ${args.join(" ")} failed (${r.status}):\n${r.stderr}${r.error || ""}`);
     return JSON.parse(r.stdout);
@@ -403,6 +417,115 @@ test("stepping through every hierarchical level matches the native library", { t
   const ms = await page.evaluate((n) => Module.ccall("strata_bench_forward", "number", ["number", "number"], [n, 2]), context);
   assert.ok(ms > 0, `strata_bench_forward returned ${ms}`);
   t.diagnostic(`forward pass over ${context} tokens: ${ms.toFixed(1)} ms (SIMD128 ${s.platform.simd128 ? "on" : "off"})`);
+  await page.close();
+});
+
+// Issue 13: a model folder the person picks (<input webkitdirectory>, set through
+// setInputFiles) or drops, of two architectures, written at test time in Hugging Face's
+// layout (tiny_checkpoints.mjs); the page's architecture, chips and every hierarchical step
+// against the native CLI on the same folder. Then the folders it must refuse, each with one
+// line in the model panel: too large by its config, too large by its files' sizes (before
+// reading the weights: only config.json is handed over), and no config.json.
+test("a picked or dropped model folder runs as the native CLI runs it; bad ones are refused", { timeout: 300_000 }, async (t) => {
+  if (!existsSync(NATIVE_CLI)) {
+    assert.ok(!REQUIRE_NATIVE, `the native CLI ${NATIVE_CLI} is missing (STRATA_E2E_REQUIRE_NATIVE=0 skips this test)`);
+    return t.skip(`no native CLI at ${NATIVE_CLI}`);
+  }
+  const root = mkdtempSync(path.join(os.tmpdir(), "strata-folders-"));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const dirs = await writeTinyCheckpoints(root);
+  const page = await openPage();
+  await waitReady(page);
+  if (!(await waitModelLoaded(page, t))) return page.close();
+  const text = "It was upon a raw and foggy evening in November, 1887, that Mr. Holmes \u2014 na\u00efve as ever \u2014 said: \"Pray sit.\"";
+
+  // Waits until the folder given has settled (loaded or refused); returns the model state.
+  const settled = async (url) => {
+    await page.waitForFunction((u) => { const m = strataState().model; return m.url === u && !["none", "fetching"].includes(m.status); },
+      url, { timeout: 60_000, polling: 50 });
+    return (await state(page)).model;
+  };
+  // The page's surprisals for the last token, every hierarchical level, against the CLI's.
+  const MB = (n) => (n / 2 ** 20).toFixed(1) + " MB";
+  const compareWithNative = async (dir, name) => {
+    assert.deepEqual(await command(page, { cmd: "set_text", text }), { ok: true });
+    await waitFrames(page, 2);
+    let s = await state(page);
+    const m = s.model.memory;
+    t.diagnostic(`${name}: estimated need ${MB(m.total)} (weights ${MB(m.weights)}, files ${MB(m.files)}, tokenizer ` +
+      `${MB(m.tokenizer)}, activations ${MB(m.activations)}, packing ${MB(m.packing)}); after loading: WebAssembly memory ` +
+      `${MB(s.heap.size)}, malloc in use ${MB(s.heap.used)}`);
+    assert.deepEqual(s.tokens.map((tok) => tok.id), nativeTokenize(text, dir), `${name}: the chips are the folder's tokenizer's ids`);
+    assert.ok(s.tokens.every((tok) => tok.label.length > 0 && tok.rect[2] > 0), `${name}: every chip is drawn with a label`);
+    const target = s.tokens.length - 1;
+    assert.deepEqual(await command(page, { cmd: "select_target", index: target }), { ok: true });
+    s = await state(page);
+    assert.equal(s.run.target, target);
+    const native = nativeInfer(text, target, "hierarchical", null, dir);
+    assert.equal(native.iterations.length, s.run.iterations, `${name}: the same number of levels`);
+    assert.equal(native.budget, s.run.budget, `${name}: the same default budget`);
+    assert.equal(native.target_token, s.run.target_token);
+    assert.deepEqual(await command(page, { cmd: "goto", iteration: native.iterations.length - 1 }), { ok: true });
+    s = await state(page);
+    assert.equal(s.run.history.length, native.iterations.length);
+    const diffs = s.run.history.map((h, k) => {
+      const want = native.iterations[k];
+      assert.equal(h.context_len, want.context_len, `${name} level ${k}: context length`);
+      const diff = Math.abs(h.surprisal_bits - want.surprisal_bits);
+      assert.ok(diff <= TOLERANCE_BITS, `${name} level ${k}: page ${h.surprisal_bits} vs native ${want.surprisal_bits} bits`);
+      return diff;
+    });
+    t.diagnostic(`${name}: ${s.tokens.length} tokens, target ${JSON.stringify(s.run.target_text)}, L=${s.run.budget}, ` +
+      `${diffs.length} levels, surprisal ${s.run.history.at(-1).surprisal_bits.toFixed(4)} bits, max |diff| ${Math.max(...diffs).toExponential(2)}`);
+    await screenshotDrawnUi(page, `folder-${name}`);
+  };
+
+  // Llama (BF16 shards, Llama 2's tokenizer.json), picked.
+  await page.setInputFiles("#model-folder", dirs.llama);
+  let model = await settled("tiny-llama/");
+  assert.equal(model.status, "loaded", `llama folder: ${model.error}`);
+  assert.deepEqual(model.read, ["config.json", "model.safetensors.index.json", "model-00001-of-00002.safetensors",
+    "model-00002-of-00002.safetensors", "tokenizer.json"], "config first, then the index, the shards, the tokenizer");
+  const c = model.config;
+  assert.deepEqual([c.model_type, c.num_hidden_layers, c.hidden_size, c.num_attention_heads, c.num_key_value_heads, c.vocab_size],
+    ["llama", 2, 32, 4, 2, 32000], "the folder's architecture");
+  assert.equal(model.dtypes, "BF16");
+  assert.ok(model.memory.total > model.memory.weights && model.memory.total < model.memory_limit);
+  assert.equal(model.memory_limit, 2 ** 32 - 256 * 2 ** 20, "4 GB wasm32 memory less 256 MB for the page");
+  await compareWithNative(dirs.llama, "llama");
+
+  // GPT-2 (F32, Conv1D weights, strata's own tokenizer), dropped onto the page as files.
+  const dropped = Object.fromEntries(["config.json", "model.safetensors", "tokenizer.json"].map(
+    (f) => [f, readFileSync(path.join(dirs.gpt2, f)).toString("base64")]));
+  await page.evaluate((files) => {
+    const dt = new DataTransfer();
+    for (const [name, b64] of Object.entries(files))
+      dt.items.add(new File([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], name));
+    window.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, dropped);
+  model = await settled("dropped files/");
+  assert.equal(model.status, "loaded", `gpt2 files: ${model.error}`);
+  assert.deepEqual([model.config.model_type, model.config.n_layer, model.config.n_embd, model.config.n_head, model.dtypes],
+    ["gpt2", 2, 32, 4, "F32"]);
+  await compareWithNative(dirs.gpt2, "gpt2");
+
+  // Refused before the weights are read: only config.json was handed over.
+  for (const [name, why] of [["huge", /too large for the page: this llama model of \d+ parameters needs its float32 weights in one block of [\d.]+ GB/],
+    ["sparse", /too large for the page: this gpt2 model .* needs 3\.8\d GB of WebAssembly memory \(.*weight files 3\.80 GB.*more than the 3\.75 GB/],
+    ["noconfig", /the folder has no config\.json/]]) {
+    await page.setInputFiles("#model-folder", dirs[name]);
+    model = await settled(`tiny-${name}/`);
+    assert.equal(model.status, "error", `${name}: refused`);
+    assert.match(model.error, why);
+    assert.ok(!model.error.includes("\n"), `${name}: one line`);
+    assert.deepEqual(model.read, name === "noconfig" ? [] : ["config.json"], `${name}: nothing but config.json read`);
+    t.diagnostic(`${name}: ${model.error}`);
+  }
+  await screenshotDrawnUi(page, "folder-refused");
+  const before = (await state(page)).frame;
+  await waitFrames(page, 3);
+  assert.ok((await state(page)).frame > before, "frames keep coming");
+  assert.equal(await overlay(page), null, "a refused folder is not fatal");
   await page.close();
 });
 
