@@ -6,6 +6,7 @@
 
 #include "format.h"
 #include "strata/error.h"
+#include "strata/weights.h"
 
 namespace strata::web {
 
@@ -37,7 +38,20 @@ std::vector<const ModelFile*> weight_files(const std::vector<ModelFile>& files) 
 
 ModelMemory model_memory(const ModelConfig& c, uint64_t weight_file_bytes, uint64_t tokenizer_bytes) {
   ModelMemory m;
-  m.weights = uint64_t(c.parameter_count()) * sizeof(float);
+  // What the loader owns beside the files (model_dir.cpp, load_weights): vectors widened to
+  // float32; F32 matrices copied; F16/BF16 matrices left in the file's bytes, except GPT-2's
+  // Conv1D ones, transposed into a 16-bit copy. The files' size per parameter tells the two
+  // storages apart before a byte of them is read: 16-bit files hold 2 bytes a parameter
+  // (and less than 3); anything else, F32 or files too small for the config (which the
+  // loader will refuse), counts as F32, the larger need.
+  const uint64_t params = uint64_t(c.parameter_count());
+  const bool stored_f32 = !(weight_file_bytes >= 2 * params && weight_file_bytes < 3 * params);
+  for (const TensorInfo& t : parameter_layout(c)) {
+    const bool matrix = t.shape.size() == 2;
+    if (!matrix || stored_f32) m.weights_f32 += sizeof(float) * t.size;
+    else if (t.transposed) m.weights_16 += sizeof(uint16_t) * t.size;
+  }
+  m.weights = m.weights_f32 + m.weights_16;
   m.files = weight_file_bytes;
   // The file's text, its JSON tree and the vocabulary and merge tables built from it: an
   // allowance of 16 bytes per byte of tokenizer.json.
@@ -79,17 +93,17 @@ std::vector<std::string> weight_reads(const std::string& dir, const std::vector<
   const ModelMemory need = model_memory(config, file_bytes, size_of(tokenizer));
   if (memory) *memory = need;
   const std::string model = "this " + config.model_type + " model of " + std::to_string(config.parameter_count()) + " parameters";
-  if (need.weights >= kMaxAllocation)
-    throw Error("too large for the page: " + model + " needs its float32 weights in one block of " +
-                format::bytes(int64_t(need.weights)) + ", and wasm32 cannot allocate 2 GB or more at once (at most " +
-                std::to_string(kMaxAllocation / sizeof(float) - 1) + " parameters); run it with the native CLI");
+  if (std::max(need.weights_f32, need.weights_16) >= kMaxAllocation)
+    throw Error("too large for the page: " + model + " needs its weights in one block of " +
+                format::bytes(int64_t(std::max(need.weights_f32, need.weights_16))) + ", and wasm32 cannot allocate 2 GB or more at once (at most " +
+                std::to_string(kMaxAllocation / sizeof(float) - 1) + " float32 parameters); run it with the native CLI");
   for (const ModelFile* f : weight_files(files))
     if (size_of(f) >= kMaxAllocation)
       throw Error("too large for the page: " + f->name + " is " + format::bytes(f->bytes) +
                   ", and wasm32 cannot read a file of 2 GB or more into memory at once; run it with the native CLI");
   if (need.total() > limit)
     throw Error("too large for the page: " + model + " needs " + format::bytes(int64_t(need.total())) +
-                " of WebAssembly memory (float32 weights " + format::bytes(int64_t(need.weights)) + ", weight files " +
+                " of WebAssembly memory (weights held beside the files " + format::bytes(int64_t(need.weights)) + ", weight files " +
                 format::bytes(int64_t(need.files)) + ", activations and tokenizer " +
                 format::bytes(int64_t(need.activations + need.packing + need.tokenizer)) + "), more than the " +
                 format::bytes(int64_t(limit)) + " a model may use here (" + format::bytes(int64_t(kMaximumMemory)) +

@@ -31,8 +31,8 @@ constexpr uint64_t kMaximumMemory = STRATA_WEB_MAXIMUM_MEMORY;
 constexpr uint64_t kPageReserve = uint64_t(256) << 20;
 constexpr uint64_t kModelMemoryLimit = kMaximumMemory - kPageReserve;  // what a model may use
 // wasm32's sbrk takes a signed 32-bit increment, so no single allocation reaches 2 GB: not
-// the float32 weights (one block, Weights::data: at most 2^29 - 1 parameters) and not a
-// weight file (each is read whole into one buffer).
+// the loader's float32 block (Weights::data: every tensor of an F32 checkpoint, so at most
+// 2^29 - 1 parameters) and not a weight file (each is read whole into one buffer).
 constexpr uint64_t kMaxAllocation = uint64_t(1) << 31;
 // The page's longest text, in tokens (the model's context when shorter): bounds the
 // activations of a model with a long context.
@@ -49,7 +49,9 @@ struct ModelFile {
 
 // Bytes of WebAssembly memory a model needs, by what they hold.
 struct ModelMemory {
-  uint64_t weights = 0;      // 4 bytes per parameter
+  uint64_t weights = 0;      // what the loader owns beside the files: weights_f32 + weights_16
+  uint64_t weights_f32 = 0;  // one block (Weights::data): vectors, and matrices of an F32 checkpoint
+  uint64_t weights_16 = 0;   // one block (Weights::data16): GPT-2's transposed 16-bit matrices
   uint64_t files = 0;        // the weight files, read whole while loading
   uint64_t tokenizer = 0;    // tokenizer.json and what is built from it
   uint64_t activations = 0;  // one forward pass over min(context, kMaxPageTokens) tokens

@@ -267,11 +267,16 @@ void test_picked_folder() {
   const int64_t over = huge.parameter_count() - (int64_t(1) << 29);  // the layer's and norm's parameters
   CHECK(over > 0);
   CHECK(pick(app, "/pick-huge") == std::vector<std::string>({"config.json"}));
-  CHECK(app.model.error.find("wasm32 cannot allocate 2 GB or more at once (at most 536870911 parameters)") != std::string::npos);
+  CHECK(app.model.error.find("wasm32 cannot allocate 2 GB or more at once (at most 536870911 float32 parameters)") != std::string::npos);
 
   // The estimate's parts, and the limit as a parameter.
-  const ModelMemory m = model_memory(c, 1000, 10);
-  CHECK(m.weights == 4 * uint64_t(c.parameter_count()) && m.files == 1000 && m.tokenizer == 160);
+  // F32 files (4 bytes a parameter): the loader copies every tensor; 16-bit files: only the
+  // vectors are widened, the matrices stay in the files' bytes.
+  const uint64_t params = uint64_t(c.parameter_count());
+  const ModelMemory m = model_memory(c, 4 * params, 10);
+  CHECK(m.weights == 4 * params && m.weights_16 == 0 && m.files == 4 * params && m.tokenizer == 160);
+  const ModelMemory m16 = model_memory(c, 2 * params, 10);
+  CHECK(m16.weights_16 == 0 && m16.weights > 0 && m16.weights < params / 4);
   CHECK(m.total() == m.weights + m.files + m.tokenizer + m.activations + m.packing && m.activations > 0);
   CHECK(weight_reads("/pick-good", files_in("/pick-good"), nullptr).size() == 2);
   bool refused = false;

@@ -510,7 +510,7 @@ test("a picked or dropped model folder runs as the native CLI runs it; bad ones 
   await compareWithNative(dirs.gpt2, "gpt2");
 
   // Refused before the weights are read: only config.json was handed over.
-  for (const [name, why] of [["huge", /too large for the page: this llama model of \d+ parameters needs its float32 weights in one block of [\d.]+ GB/],
+  for (const [name, why] of [["huge", /too large for the page: this llama model of \d+ parameters needs its weights in one block of [\d.]+ GB/],
     ["sparse", /too large for the page: this gpt2 model .* needs 3\.8\d GB of WebAssembly memory \(.*weight files 3\.80 GB.*more than the 3\.75 GB/],
     ["noconfig", /the folder has no config\.json/]]) {
     await page.setInputFiles("#model-folder", dirs[name]);
