@@ -506,9 +506,7 @@ Subcommand add_analyze(CLI::App& app) {
   cmd->add_option("--by", a->by, "Also aggregate by word: choose whole words as targets and write words.csv")
       ->check(CLI::IsMember({"word"}));
   cmd->add_flag("--with-empty", a->with_empty, "Prepend the empty-context iteration (a BOS token only)");
-  cmd->add_option("--bos", a->bos,
-                  "BOS before every context: auto (the model directory's tokenizer/config policy), always or never")
-      ->capture_default_str();
+  add_bos_option(cmd, a->bos);
   cmd->add_flag("--force", a->force, "Replace a non-empty --out");
   cmd->add_flag("--no-prefix-sharing", a->no_prefix_sharing,
                 "Run every schedule target by target (no shared passes): for checking and timing");

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "strata/bos_policy.h"
+
 namespace strata::cli {
 
 // Each registers its subcommand and returns it with the code to run when it is chosen.
@@ -13,6 +15,11 @@ namespace strata::cli {
 std::string read_text(const std::string& path);
 // A JSON array of token ids, each checked to lie in [0, vocab_size); errors name the file.
 std::vector<int32_t> read_ids(const std::string& path, int vocab_size);
+
+// --bos auto|always|never on a command that runs a model (bos_option.cpp), and the policy
+// it resolved to in words, e.g. "BOS 1 before every context (--bos always)".
+CLI::Option* add_bos_option(CLI::App* cmd, std::string& mode);
+std::string describe(const BosPolicy& bos);
 
 struct Subcommand {
   CLI::App* app;
