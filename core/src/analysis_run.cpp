@@ -125,8 +125,9 @@ AnalysisWriter::AnalysisWriter(const Tokenizer& tokenizer, std::span<const int32
   if (sinks.words_csv && !plan.options.by_word) throw Error("analysis: words.csv needs whole words as targets (by word)");
   Sinks& s = *sinks_;
   s.user = sinks;
-  if (sinks.tokens_csv) s.tokens_csv.emplace(*sinks.tokens_csv, tokenizer, plan.labels);
-  if (sinks.words_csv) s.words_csv.emplace(*sinks.words_csv, plan.words, plan.labels, plan.context_len);
+  const CsvBos bos{.id = plan.sweep.bos_id, .before_every_context = plan.sweep.bos};
+  if (sinks.tokens_csv) s.tokens_csv.emplace(*sinks.tokens_csv, tokenizer, plan.labels, bos);
+  if (sinks.words_csv) s.words_csv.emplace(*sinks.words_csv, plan.words, plan.labels, plan.context_len, bos);
   if (plan.options.by_word) {
     std::vector<int> iterations;
     for (const auto& lens : plan.context_len) iterations.push_back(int(lens.size()));
