@@ -111,31 +111,6 @@ std::vector<std::string> split_specs(const std::string& list) {
   return specs;
 }
 
-// Moves the finished temporary directory to `out`; an existing `out` (empty, or any with
-// --force, checked before the sweep) is replaced.
-void move_into_place(const std::string& tmp, const std::string& out) {
-  std::error_code ec;
-  if (fs::exists(out, ec)) {
-    if (fs::is_empty(out, ec)) {
-      fs::remove(out, ec);
-    } else {
-      const std::string old = out + ".old-" + std::to_string(::getpid());
-      fs::rename(out, old, ec);
-      if (ec) throw Error(out + ": cannot move the old report aside (" + ec.message() + ")");
-      fs::rename(tmp, out, ec);
-      if (ec) {
-        std::error_code ignored;
-        fs::rename(old, out, ignored);
-        throw Error(out + ": cannot move the new report into place (" + ec.message() + ")");
-      }
-      fs::remove_all(old, ec);
-      return;
-    }
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) throw Error(out + ": cannot move the report into place (" + ec.message() + ")");
-}
-
 // Everything decided before any work: the checked arguments, the files, the plan.
 struct Prepared {
   AnalyzeArgs args;
@@ -175,14 +150,7 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
   const std::vector<std::string> specs = split_specs(a.schedules);
   std::vector<std::unique_ptr<Schedule>> schedules;
   for (const std::string& spec : specs) schedules.push_back(make_schedule(spec));  // unknown names, bad JSON
-  while (a.out.size() > 1 && a.out.back() == '/') a.out.pop_back();
-  if (a.out.empty()) throw Error("--out must name a directory");
-  std::error_code ec;
-  if (writes_output && fs::exists(a.out, ec)) {
-    if (!fs::is_directory(a.out, ec)) throw Error(a.out + ": exists and is not a directory");
-    if (!fs::is_empty(a.out, ec) && !a.force)
-      throw Error(a.out + ": exists and is not empty; pass --force to replace it, or choose another --out");
-  }
+  a.out = writes_output ? checked_out_dir(a.out, a.force) : a.out;
 
   // 2. Model and text.
   const auto [weights, tok, checkpoint] = load_model(a.model);
@@ -282,7 +250,7 @@ void check_interrupted() {
 // committed (any error, Ctrl-C).
 class OutputDir {
  public:
-  OutputDir(const std::string& out, bool by_word) : out_(out), tmp_(out + ".tmp-" + std::to_string(::getpid())) {
+  OutputDir(const std::string& out, bool by_word) : out_(out), tmp_(temporary_out_dir(out)) {
     std::error_code ec;
     fs::remove_all(tmp_, ec);
     fs::create_directories(tmp_, ec);

@@ -21,6 +21,14 @@ std::vector<int32_t> read_ids(const std::string& path, int vocab_size);
 CLI::Option* add_bos_option(CLI::App* cmd, std::string& mode);
 std::string describe(const BosPolicy& bos);
 
+// --out (output_dir.cpp): the path without trailing slashes, refused when it is a file or a
+// non-empty directory without --force; the temporary directory the output is written into
+// beside it; and the move that replaces --out with it at the end (an old --out is kept
+// until the new one is in place).
+std::string checked_out_dir(std::string out, bool force);
+std::string temporary_out_dir(const std::string& out);
+void move_into_place(const std::string& tmp, const std::string& out);
+
 struct Subcommand {
   CLI::App* app;
   std::function<int()> run;
