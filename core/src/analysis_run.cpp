@@ -38,7 +38,7 @@ std::string AnalysisPlan::target_selection_note() const {
   return "spread evenly over t >= L (no schedule can share passes, so blocks would cost the same)";
 }
 
-AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer* tokenizer, std::span<const int32_t> tokens,
                            const ModelConfig& config) {
   AnalysisPlan plan;
   plan.options = options;
@@ -61,7 +61,7 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
   o.batch = options.batch;
   o.with_empty = options.with_empty;
   o.bos = options.bos;
-  o.bos_id = options.bos_id >= 0 ? options.bos_id : tokenizer.bos_id();
+  o.bos_id = options.bos_id >= 0 ? options.bos_id : tokenizer ? tokenizer->bos_id() : -1;
   o.prefix_sharing = options.prefix_sharing;
   bool can_share = false;
   for (const auto& s : schedules) can_share |= options.prefix_sharing && s->contiguous(L);
@@ -73,8 +73,9 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
     if (span_to > n) throw Error(span + ": the text has only " + std::to_string(n) + " tokens");
     if (span_to <= options.span_from) throw Error(span + " is empty");
   }
+  if (options.by_word && !tokenizer) throw Error("analysis: whole words as targets need the model's tokenizer");
   if (options.by_word && options.span_from >= 0) {  // every whole word inside the span
-    plan.words = index_words(tokenizer, tokens);
+    plan.words = index_words(*tokenizer, tokens);
     for (size_t w = 0; w < plan.words.words.size(); ++w)
       if (plan.words.words[w].first_token >= options.span_from && plan.words.words[w].last_token < span_to)
         plan.chosen_words.push_back(int64_t(w));
@@ -82,7 +83,7 @@ AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& toke
       throw Error("--span " + std::to_string(options.span_from) + ":" + std::to_string(span_to) + ": no whole word lies inside it");
     o.positions = word_targets(plan.words, plan.chosen_words);
   } else if (options.by_word) {
-    plan.words = index_words(tokenizer, tokens);
+    plan.words = index_words(*tokenizer, tokens);
     int64_t count = options.targets;
     if (options.all_targets) {
       count = 0;
@@ -119,14 +120,15 @@ struct AnalysisWriter::Sinks {
   std::vector<int> group;  // per schedule: 0 on the shared path, 1 + its place among the per-target schedules
 };
 
-AnalysisWriter::AnalysisWriter(const Tokenizer& tokenizer, std::span<const int32_t> tokens, const AnalysisPlan& plan,
+AnalysisWriter::AnalysisWriter(const Tokenizer* tokenizer, std::span<const int32_t> tokens, const AnalysisPlan& plan,
                                const AnalysisSinks& sinks)
     : tokenizer_(tokenizer), tokens_(tokens), plan_(plan), sinks_(std::make_unique<Sinks>()) {
   if (sinks.words_csv && !plan.options.by_word) throw Error("analysis: words.csv needs whole words as targets (by word)");
   Sinks& s = *sinks_;
   s.user = sinks;
-  if (sinks.tokens_csv) s.tokens_csv.emplace(*sinks.tokens_csv, tokenizer, plan.labels);
-  if (sinks.words_csv) s.words_csv.emplace(*sinks.words_csv, plan.words, plan.labels, plan.context_len);
+  const CsvBos bos{.id = plan.sweep.bos_id, .before_every_context = plan.sweep.bos};
+  if (sinks.tokens_csv) s.tokens_csv.emplace(*sinks.tokens_csv, tokenizer, plan.labels, bos);
+  if (sinks.words_csv) s.words_csv.emplace(*sinks.words_csv, plan.words, plan.labels, plan.context_len, bos);
   if (plan.options.by_word) {
     std::vector<int> iterations;
     for (const auto& lens : plan.context_len) iterations.push_back(int(lens.size()));
@@ -170,7 +172,7 @@ nlohmann::ordered_json AnalysisWriter::summary(const SweepResult& result, const 
   info.target_selection = plan_.target_selection();
   info.target_selection_note = plan_.target_selection_note();
   info.plan = &plan_.passes;
-  info.tokenizer = &tokenizer_;
+  info.tokenizer = tokenizer_;
   info.tokens = tokens_;
   if (sinks_->words) {
     if (sinks_->words->pending() != 0) throw Error("analysis: a target word did not receive all its rows");
@@ -180,7 +182,7 @@ nlohmann::ordered_json AnalysisWriter::summary(const SweepResult& result, const 
   return make_summary(result, plan_.sweep, config, info);
 }
 
-nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer* tokenizer, std::span<const int32_t> tokens,
                                     const AnalysisPlan& plan, const AnalysisSinks& sinks) {
   AnalysisWriter writer(tokenizer, tokens, plan, sinks);
   const auto start = std::chrono::steady_clock::now();

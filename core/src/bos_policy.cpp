@@ -23,9 +23,10 @@ std::optional<Json> read_json(const std::string& path) {
 }
 
 // A token named by tokenizer_config.json: "<s>", {"content": "<s>", ...} or null.
+// Without a tokenizer (token ids scored on their own) a name cannot be looked up: skipped.
 std::optional<int32_t> named_token(const std::optional<Json>& config, const char* key, const std::string& path,
-                                   const Tokenizer& tok) {
-  if (!config || !config->contains(key) || (*config)[key].is_null()) return std::nullopt;
+                                   const Tokenizer* tok) {
+  if (!tok || !config || !config->contains(key) || (*config)[key].is_null()) return std::nullopt;
   const Json& v = (*config)[key];
   std::string name;
   if (v.is_string()) {
@@ -35,23 +36,23 @@ std::optional<int32_t> named_token(const std::optional<Json>& config, const char
   } else {
     throw Error(path + ": \"" + key + "\" must be a token string or an AddedToken object, not " + v.dump());
   }
-  const int id = tok.token_to_id(name);
+  const int id = tok->token_to_id(name);
   if (id < 0) throw Error(path + ": \"" + key + "\" " + Json(name).dump() + " is not a token of tokenizer.json");
   return id;
 }
 
 // An id key of config.json / generation_config.json: an integer, or a list (its first).
 std::optional<int32_t> id_key(const std::optional<Json>& config, const char* key, const std::string& path,
-                              const Tokenizer& tok) {
+                              int vocab_size) {
   if (!config || !config->contains(key) || (*config)[key].is_null()) return std::nullopt;
   const Json* v = &(*config)[key];
   if (v->is_array()) {
     if (v->empty()) return std::nullopt;
     v = &(*v)[0];
   }
-  if (!v->is_number_integer() || v->get<int64_t>() < 0 || v->get<int64_t>() >= tok.vocab_size())
+  if (!v->is_number_integer() || v->get<int64_t>() < 0 || v->get<int64_t>() >= vocab_size)
     throw Error(path + ": \"" + key + "\" " + v->dump() + " is not a token id in [0, " +
-                std::to_string(tok.vocab_size()) + ")");
+                std::to_string(vocab_size) + ")");
   return int32_t(v->get<int64_t>());
 }
 
@@ -73,18 +74,22 @@ const char* bos_mode_name(BosMode mode) {
 }
 
 BosPolicy resolve_bos_policy(const std::string& dir, const Tokenizer& tok, BosMode mode) {
+  return resolve_bos_policy(dir, &tok, tok.vocab_size(), mode);
+}
+
+BosPolicy resolve_bos_policy(const std::string& dir, const Tokenizer* tok, int vocab_size, BosMode mode) {
   const std::string tc_path = dir + "/tokenizer_config.json", gc_path = dir + "/generation_config.json",
                     c_path = dir + "/config.json";
   const std::optional<Json> tc = read_json(tc_path), gc = read_json(gc_path), c = read_json(c_path);
   BosPolicy p;
   p.mode = mode;
   if (auto id = named_token(tc, "bos_token", tc_path, tok)) p.bos_id = *id;
-  else if (auto id = id_key(gc, "bos_token_id", gc_path, tok)) p.bos_id = *id;
-  else if (auto id = id_key(c, "bos_token_id", c_path, tok)) p.bos_id = *id;
-  else p.bos_id = tok.bos_id();
+  else if (auto id = id_key(gc, "bos_token_id", gc_path, vocab_size)) p.bos_id = *id;
+  else if (auto id = id_key(c, "bos_token_id", c_path, vocab_size)) p.bos_id = *id;
+  else if (tok) p.bos_id = tok->bos_id();
   if (auto id = named_token(tc, "eos_token", tc_path, tok)) p.eos_id = *id;
-  else if (auto id = id_key(gc, "eos_token_id", gc_path, tok)) p.eos_id = *id;
-  else if (auto id = id_key(c, "eos_token_id", c_path, tok)) p.eos_id = *id;
+  else if (auto id = id_key(gc, "eos_token_id", gc_path, vocab_size)) p.eos_id = *id;
+  else if (auto id = id_key(c, "eos_token_id", c_path, vocab_size)) p.eos_id = *id;
 
   if (mode == BosMode::kAlways) {
     if (p.bos_id < 0) throw Error(dir + ": --bos always, but no file names a BOS token");
@@ -99,11 +104,15 @@ BosPolicy resolve_bos_policy(const std::string& dir, const Tokenizer& tok, BosMo
     p.add_bos = (*tc)["add_bos_token"].get<bool>() && p.bos_id >= 0;
     p.reason = "tokenizer_config.json add_bos_token";
   } else {
-    const std::vector<int32_t> prefix = tok.special_prefix();
+    const std::vector<int32_t> prefix = tok ? tok->special_prefix() : std::vector<int32_t>{};
     p.add_bos = !prefix.empty() && prefix.front() == p.bos_id;
     p.reason = p.add_bos ? "tokenizer.json post-processor template" : "no file asks for a BOS";
   }
   return p;
+}
+
+nlohmann::json to_json(const BosPolicy& p) {
+  return {{"before_every_context", p.add_bos}, {"id", p.add_bos ? Json(p.bos_id) : Json()}, {"decided_by", p.reason}};
 }
 
 }  // namespace strata

@@ -46,9 +46,11 @@ IterativeInference::IterativeInference(Transformer& model, std::span<const int32
     throw Error("iterative inference: target position " + std::to_string(target) + " outside the text (" +
                 std::to_string(tokens_.size()) + " tokens)");
   validate_budget(*schedule_, budget, model.config().max_position_embeddings, target,
-                  model.config().position == PositionEncoding::kRoPE);
-  if (options_.with_empty && (options_.bos_id < 0 || options_.bos_id >= model.config().vocab_size))
-    throw Error("iterative inference: the empty-context iteration needs a BOS token in the vocabulary");
+                  model.config().position == PositionEncoding::kRoPE, options_.bos);
+  if ((options_.with_empty || options_.bos) && (options_.bos_id < 0 || options_.bos_id >= model.config().vocab_size))
+    throw Error(std::string("iterative inference: ") +
+                (options_.bos ? "BOS before every context" : "the empty-context iteration") +
+                " needs a BOS token in the vocabulary");
   target_token_ = tokens_[size_t(target)];
   contexts_ = schedule_->contexts(target, budget, options_.with_empty);
   log_probs_.resize(size_t(model.config().vocab_size));
@@ -63,8 +65,14 @@ const IterationResult& IterativeInference::step() {
     input = {options_.bos_id};
     positions = {0};
   } else {
-    for (int64_t p : ctx.positions) input.push_back(tokens_[size_t(p)]);
-    positions = ctx.position_ids;
+    // BOS on: the BOS at position 0, then the window one position on, unless the window
+    // already begins with the text's own BOS (never two).
+    const bool bos = options_.bos && tokens_[size_t(ctx.positions.front())] != options_.bos_id;
+    if (bos) input = {options_.bos_id}, positions = {0};
+    for (size_t i = 0; i < ctx.positions.size(); ++i) {
+      input.push_back(tokens_[size_t(ctx.positions[i])]);
+      positions.push_back(ctx.position_ids[i] + (bos ? 1 : 0));
+    }
   }
   const int n = int(input.size());
   const auto start = std::chrono::steady_clock::now();

@@ -13,6 +13,7 @@
 #include "strata/error.h"
 #include "strata/file_util.h"
 #include "strata/safetensors.h"
+#include "strata/safetensors_shards.h"
 
 namespace strata {
 namespace {
@@ -224,7 +225,7 @@ LoadedModel load_model(const std::string& dir, std::optional<DType> dtype) {
   return {std::move(weights), std::move(tok), std::move(info)};
 }
 
-void save_weights(const Weights& w, const std::string& dir, DType storage) {
+std::vector<std::string> save_weights(const Weights& w, const std::string& dir, DType storage, uint64_t max_shard_bytes) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir, ec)) throw Error(dir + ": cannot create directory (" + ec.message() + ")");
@@ -250,13 +251,16 @@ void save_weights(const Weights& w, const std::string& dir, DType storage) {
   }
   // Each file is atomic, the pair is not; an interrupted save that leaves a mismatched
   // pair is almost always caught by load_weights's shape check.
-  write_safetensors(join(dir, "model.safetensors"), tensors, {{"format", "pt"}}, storage);
+  std::vector<std::string> files = write_safetensors_shards(dir, tensors, {{"format", "pt"}}, storage, max_shard_bytes);
   write_config(w.config, join(dir, "config.json"));
+  return files;
 }
 
-void save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer, DType storage) {
-  save_weights(weights, dir, storage);
+std::vector<std::string> save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer,
+                                    DType storage, uint64_t max_shard_bytes) {
+  std::vector<std::string> files = save_weights(weights, dir, storage, max_shard_bytes);
   tokenizer.save(join(dir, "tokenizer.json"));
+  return files;
 }
 
 }  // namespace strata

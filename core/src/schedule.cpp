@@ -413,12 +413,17 @@ std::unique_ptr<Schedule> make_schedule(std::string_view spec) {
   throw Error("unknown schedule \"" + std::string(spec) + "\"; valid: " + kValidSpecs);
 }
 
-void validate_budget(const Schedule& schedule, int budget, int max_context, int64_t t, bool relative_positions) {
+void validate_budget(const Schedule& schedule, int budget, int max_context, int64_t t, bool relative_positions,
+                     bool bos) {
   if (budget < 1)
     throw Error(schedule.name() + ": budget L=" + std::to_string(budget) + " must be at least 1");
   if (budget > max_context)
     throw Error(schedule.name() + ": budget L=" + std::to_string(budget) +
                 " exceeds the model's context of " + std::to_string(max_context) + " tokens");
+  if (bos && budget + 1 > max_context)
+    throw Error(schedule.name() + ": with BOS at position 0, budget L=" + std::to_string(budget) + " needs " +
+                std::to_string(budget + 1) + " positions, more than the model's context of " +
+                std::to_string(max_context) + "; use L <= " + std::to_string(max_context - 1));
   if (t < budget)
     throw Error(schedule.name() + ": target t=" + std::to_string(t) + " has only " +
                 std::to_string(std::max<int64_t>(t, 0)) + " tokens before it, fewer than the budget L=" +

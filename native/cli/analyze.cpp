@@ -111,36 +111,11 @@ std::vector<std::string> split_specs(const std::string& list) {
   return specs;
 }
 
-// Moves the finished temporary directory to `out`; an existing `out` (empty, or any with
-// --force, checked before the sweep) is replaced.
-void move_into_place(const std::string& tmp, const std::string& out) {
-  std::error_code ec;
-  if (fs::exists(out, ec)) {
-    if (fs::is_empty(out, ec)) {
-      fs::remove(out, ec);
-    } else {
-      const std::string old = out + ".old-" + std::to_string(::getpid());
-      fs::rename(out, old, ec);
-      if (ec) throw Error(out + ": cannot move the old report aside (" + ec.message() + ")");
-      fs::rename(tmp, out, ec);
-      if (ec) {
-        std::error_code ignored;
-        fs::rename(old, out, ignored);
-        throw Error(out + ": cannot move the new report into place (" + ec.message() + ")");
-      }
-      fs::remove_all(old, ec);
-      return;
-    }
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) throw Error(out + ": cannot move the report into place (" + ec.message() + ")");
-}
-
 // Everything decided before any work: the checked arguments, the files, the plan.
 struct Prepared {
   AnalyzeArgs args;
   std::shared_ptr<Weights> weights;
-  Tokenizer tok;
+  std::optional<Tokenizer> tok;  // none when --ids scores a model without one
   std::string text;
   std::vector<int32_t> tokens;
   std::vector<std::string> specs;
@@ -175,19 +150,14 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
   const std::vector<std::string> specs = split_specs(a.schedules);
   std::vector<std::unique_ptr<Schedule>> schedules;
   for (const std::string& spec : specs) schedules.push_back(make_schedule(spec));  // unknown names, bad JSON
-  while (a.out.size() > 1 && a.out.back() == '/') a.out.pop_back();
-  if (a.out.empty()) throw Error("--out must name a directory");
-  std::error_code ec;
-  if (writes_output && fs::exists(a.out, ec)) {
-    if (!fs::is_directory(a.out, ec)) throw Error(a.out + ": exists and is not a directory");
-    if (!fs::is_empty(a.out, ec) && !a.force)
-      throw Error(a.out + ": exists and is not empty; pass --force to replace it, or choose another --out");
-  }
+  a.out = writes_output ? checked_out_dir(a.out, a.force) : a.out;
 
   // 2. Model and text.
-  const auto [weights, tok, checkpoint] = load_model(a.model, held_dtype(a.dtype));
+  // Ids need no tokenizer: one the directory has still gives tokens.csv its token text.
+  const auto weights = std::make_shared<Weights>(load_weights(a.model, nullptr, held_dtype(a.dtype)));
+  const std::optional<Tokenizer> tok = load_tokenizer(a.model, weights->config, /*required=*/a.ids.empty());
   const std::string text = a.ids.empty() ? read_text(a.text) : std::string();
-  const std::vector<int32_t> tokens = a.ids.empty() ? tok.encode(text) : read_ids(a.ids, weights->config.vocab_size);
+  const std::vector<int32_t> tokens = a.ids.empty() ? tok->encode(text) : read_ids(a.ids, weights->config.vocab_size);
   const std::string& input = a.ids.empty() ? a.text : a.ids;
   const int context = weights->config.max_position_embeddings;
   for (const auto& s : schedules) validate_budget(*s, a.budget, context, a.budget, weights->config.position == PositionEncoding::kRoPE);
@@ -196,7 +166,8 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
                 std::to_string(a.budget) + ": it needs at least L+1 = " + std::to_string(a.budget + 1) +
                 " (L tokens of context before the first target)");
   // BOS before every context: auto takes the model directory's own policy (bos_policy.h).
-  const BosPolicy bos = resolve_bos_policy(a.model, tok, bos_mode);
+  const BosPolicy bos = tok ? resolve_bos_policy(a.model, *tok, bos_mode)
+                            : resolve_bos_policy(a.model, nullptr, weights->config.vocab_size, bos_mode);
   if (a.with_empty && bos.bos_id < 0)
     throw Error("--with-empty needs a BOS token, and no file in " + a.model + " names one");
 
@@ -220,7 +191,7 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
   o.model_dir = a.model;
   o.text_path = input;
   o.text_bytes = int64_t(text.size());
-  AnalysisPlan plan = plan_analysis(o, tok, tokens, weights->config);
+  AnalysisPlan plan = plan_analysis(o, tok ? &*tok : nullptr, tokens, weights->config);
   return {std::move(a), weights, tok, text, tokens, specs, std::move(plan)};
 }
 
@@ -282,7 +253,7 @@ void check_interrupted() {
 // committed (any error, Ctrl-C).
 class OutputDir {
  public:
-  OutputDir(const std::string& out, bool by_word) : out_(out), tmp_(out + ".tmp-" + std::to_string(::getpid())) {
+  OutputDir(const std::string& out, bool by_word) : out_(out), tmp_(temporary_out_dir(out)) {
     std::error_code ec;
     fs::remove_all(tmp_, ec);
     fs::create_directories(tmp_, ec);
@@ -344,7 +315,7 @@ int run_local(const Prepared& p) {
     print_plan_line(p, "");
     Transformer model(p.weights);
     const nlohmann::ordered_json summary = run_analysis(
-        model, p.tok, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words(), .on_row = on_row, .on_progress = on_progress});
+        model, p.tok ? &*p.tok : nullptr, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words(), .on_row = on_row, .on_progress = on_progress});
     dir.commit(summary);
     print_done(p.args, plan.options.by_word, summary);
     return 0;
@@ -442,7 +413,7 @@ int run_team(const Prepared& p, distributed::Team& team) {
     gathered = {};
 
     OutputDir dir(a.out, plan.options.by_word);
-    AnalysisWriter writer(p.tok, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words()});
+    AnalysisWriter writer(p.tok ? &*p.tok : nullptr, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words()});
     writer.add_shards(shard_rows);
     shard_rows = {};
     nlohmann::ordered_json summary = writer.summary(merged, p.weights->config, seconds_between(start));
@@ -507,9 +478,7 @@ Subcommand add_analyze(CLI::App& app) {
   cmd->add_option("--by", a->by, "Also aggregate by word: choose whole words as targets and write words.csv")
       ->check(CLI::IsMember({"word"}));
   cmd->add_flag("--with-empty", a->with_empty, "Prepend the empty-context iteration (a BOS token only)");
-  cmd->add_option("--bos", a->bos,
-                  "BOS before every context: auto (the model directory's tokenizer/config policy), always or never")
-      ->capture_default_str();
+  add_bos_option(cmd, a->bos);
   cmd->add_flag("--force", a->force, "Replace a non-empty --out");
   cmd->add_flag("--no-prefix-sharing", a->no_prefix_sharing,
                 "Run every schedule target by target (no shared passes): for checking and timing");

@@ -17,7 +17,7 @@ namespace strata::cli {
 Subcommand add_generate(CLI::App& app) {
   auto* cmd = app.add_subcommand("generate", "Continue a prompt, streaming the text as it is generated");
   struct Args {
-    std::string model, prompt, bos = "auto";
+    std::string model, prompt, dtype, bos = "auto";
     int tokens = 64;
     SamplingOptions sampling;
     bool quiet = false;
@@ -31,8 +31,8 @@ Subcommand add_generate(CLI::App& app) {
   cmd->add_option("--top-p", a->sampling.top_p, "Draw from the fewest most likely tokens whose probability reaches p, in (0, 1]")
       ->capture_default_str();
   cmd->add_option("--seed", a->sampling.seed, "Seed of the sampler's random numbers")->capture_default_str();
-  cmd->add_option("--bos", a->bos, "BOS before the prompt: auto (the model directory's policy), always, never")
-      ->capture_default_str();
+  add_bos_option(cmd, a->bos);
+  add_dtype_option(cmd, a->dtype);
   cmd->add_flag("--quiet", a->quiet, "No rates on stderr");
   return {cmd, [a] {
             // Every option is checked before the model is read.
@@ -40,7 +40,7 @@ Subcommand add_generate(CLI::App& app) {
             if (a->tokens < 0) throw Error("--tokens must be >= 0, got " + std::to_string(a->tokens));
             Sampler sampler(a->sampling);
             const BosMode bos_mode = parse_bos_mode(a->bos);
-            const auto [weights, tok, checkpoint] = load_model(a->model);
+            const auto [weights, tok, checkpoint] = load_model(a->model, held_dtype(a->dtype));
             const BosPolicy bos = resolve_bos_policy(a->model, tok, bos_mode);
             std::vector<int32_t> prompt;
             if (bos.add_bos) prompt.push_back(bos.bos_id);

@@ -5,6 +5,9 @@
 #include "cli_harness.h"
 
 #include <algorithm>
+#include <sstream>
+
+#include "strata/file_util.h"
 
 namespace strata::cli_test {
 namespace {
@@ -51,6 +54,9 @@ const CliCase kCases[] = {
     good("analyze_dtype_bf16", analyze({"--dtype", "bf16"}), "report in {out}/report.html", report_files("out")),
     bad("analyze_dtype_unknown", analyze({"--dtype", "fp8"}), "--dtype: unknown dtype \"fp8\""),
     good("analyze_ids", analyze_ids({}), "report in {out}/report.html", report_files("out")),
+    // A checkpoint without tokenizer.json (the synthetic Gemma-2B's case): ids are enough.
+    good("analyze_ids_without_a_tokenizer", analyze_ids({"--model", "{sharded}"}), "report in {out}/report.html",
+         report_files("out")),
     good("analyze_gpt2_contiguous_windows", analyze_ids({"--model", "{gpt2}"}), "report in {out}/report.html",
          report_files("out")),
     bad("analyze_gpt2_refuses_dilated", analyze_ids({"--model", "{gpt2}", "--schedules", "sequential,dilated"}),
@@ -127,6 +133,38 @@ const CliCase kCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Analyze, CliTest, testing::ValuesIn(kCases), case_name);
+
+// The BOS policy in every output: summary.json, report.html's sentence, and the tables'
+// bos_id column (every row with --bos always; only the empty iteration's with never).
+TEST(AnalyzeTest, BosPolicyInEveryOutput) {
+  for (const char* mode : {"always", "never"}) {
+    build_workspace();
+    const CliRun run = run_strata({"analyze", "--model", "{default}", "--text", "{text}", "--budget", "8", "--span", "8:12",
+                                   "--bos", mode, "--with-empty", "--by", "word", "--out", "{out}"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const bool on = std::string(mode) == "always";
+    const std::string out = workspace_path("out");
+    EXPECT_NE(read_file(out + "/summary.json").find("\"decided_by\": \"--bos " + std::string(mode) + "\""),
+              std::string::npos);
+    const std::string sentence = on ? "BOS policy: a BOS token (id 2047) at position 0 before every context (decided by --bos always)."
+                                    : "BOS policy: no BOS before the contexts (decided by --bos never).";
+    EXPECT_NE(read_file(out + "/report.html").find(sentence), std::string::npos) << mode;
+    for (const char* table : {"tokens.csv", "words.csv"}) {
+      std::istringstream lines(read_file(out + "/" + table));
+      std::string line;
+      std::getline(lines, line);
+      EXPECT_TRUE(line.ends_with(",context_len,surprisal_bits,bos_id") ||
+                  line.ends_with(",token_forwards,flops,bos_id")) << line;
+      int rows = 0;
+      while (std::getline(lines, line)) {
+        ++rows;
+        const bool empty_iteration = line.find(",0,0,") != std::string::npos;  // iteration 0, context_len 0
+        EXPECT_TRUE(line.ends_with(on || empty_iteration ? ",2047" : ",")) << table << ": " << line;
+      }
+      EXPECT_GT(rows, 0) << table;
+    }
+  }
+}
 
 }  // namespace
 }  // namespace strata::cli_test

@@ -1,9 +1,15 @@
 // `strata convert` (native/cli/convert.cpp): a model directory copied with its weights as
-// F16 or F32, which loads again; a bad source, an --out that is the source or a file, and a
-// bad --dtype are refused by name, leaving nothing behind.
+// F16 or F32, in one file or in shards, which loads again to the same figures; a non-empty
+// --out is replaced only with --force; a bad source, an --out that is the source or a file,
+// a bad --dtype or --shard-size are refused by name, leaving nothing behind.
 #include "cli_harness.h"
 
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <set>
+
 #include "strata/file_util.h"
+#include "strata/safetensors.h"
 
 namespace strata::cli_test {
 namespace {
@@ -22,7 +28,19 @@ const CliCase kCases[] = {
     bad("convert_malformed_config", {"convert", "--model", "{badconfig}", "--out", "{out}"},
         "config.json: malformed JSON"),
     bad("convert_onto_itself", {"convert", "--model", "{tiny}", "--out", "{tiny}/"}, "--out must differ from --model"),
-    bad("convert_out_is_a_file", {"convert", "--model", "{tiny}", "--out", "{text}"}, "{text}: cannot create directory"),
+    bad("convert_out_is_a_file", {"convert", "--model", "{tiny}", "--out", "{text}"}, "{text}: exists and is not a directory"),
+    good("convert_into_an_empty_dir", {"convert", "--model", "{tiny}", "--out", "{emptydir}"}, "parameters stored as f16",
+         model_files("emptydir")),
+    bad("convert_out_not_empty", {"convert", "--model", "{tiny}", "--out", "{nonempty}"},
+        "{nonempty}: exists and is not empty; pass --force to replace it"),
+    good("convert_force_replaces_a_non_empty_out", {"convert", "--model", "{tiny}", "--out", "{nonempty}", "--force"},
+         "parameters stored as f16 in 1 file (model.safetensors)", model_files("nonempty"), {"nonempty/keep.txt"}),
+    bad("convert_onto_itself_with_force", {"convert", "--model", "{tiny}", "--out", "{tiny}", "--force"},
+        "--out must differ from --model"),
+    bad("convert_bad_shard_size", {"convert", "--model", "{tiny}", "--out", "{out}", "--shard-size", "2XB"},
+        "--shard-size \"2XB\": expected a size in bytes, or with a unit"),
+    bad("convert_zero_shard_size", {"convert", "--model", "{tiny}", "--out", "{out}", "--shard-size", "0"},
+        "--shard-size \"0\": must be at least 1 byte"),
     bad("convert_unknown_dtype", {"convert", "--model", "{tiny}", "--out", "{out}", "--dtype", "f64"},
         "--dtype: f64 not in {f32,f16,bf16}", 105),
 };
@@ -52,6 +70,46 @@ TEST(ConvertTest, ConvertedModelLoadsAndF16HalvesTheWeights) {
   const size_t header_slack = 4096;
   const size_t half = read_file(workspace_path("f32") + "/model.safetensors").size() / 2;
   EXPECT_LT(read_file(workspace_path("f16") + "/model.safetensors").size(), half + header_slack);
+}
+
+// Shards: Hugging Face's names and an index that is valid JSON naming every tensor once, in
+// the shard that holds it; info and eval read the sharded copy as the original (the same
+// bits to the last printed digit: F32 weights, so the same logits).
+TEST(ConvertTest, ShardedCopyIsTheSameModel) {
+  build_workspace();
+  const CliRun run = run_strata({"convert", "--model", "{tiny}", "--out", "{ws}/shards", "--dtype", "f32", "--shard-size", "40KB"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string dir = workspace_path("shards");
+  const nlohmann::json index = nlohmann::json::parse(read_file(dir + "/model.safetensors.index.json"));
+  ASSERT_TRUE(index["weight_map"].is_object());
+  std::set<std::string> shards, tensors;
+  for (const auto& [name, file] : index["weight_map"].items()) shards.insert(file.get<std::string>());
+  ASSERT_GT(shards.size(), 1u);
+  EXPECT_NE(run.out.find("in " + std::to_string(shards.size() + 1) + " files (shards and their index)"), std::string::npos)
+      << run.out;
+  size_t k = 1;
+  for (const std::string& file : shards) {  // model-00001-of-0000N ... in order, none missing
+    char want[64];
+    std::snprintf(want, sizeof want, "model-%05zu-of-%05zu.safetensors", k++, shards.size());
+    EXPECT_EQ(file, want);
+    const SafetensorsReader reader = SafetensorsReader::open(dir + "/" + file);
+    for (const TensorEntry& e : reader.tensors()) {
+      EXPECT_TRUE(tensors.insert(e.name).second) << e.name << " in two shards";
+      EXPECT_EQ(index["weight_map"][e.name], file) << e.name;
+    }
+  }
+  EXPECT_EQ(tensors.size(), index["weight_map"].size());
+  EXPECT_FALSE(file_exists(dir + "/model.safetensors"));
+  const SafetensorsReader original = SafetensorsReader::open(workspace_path("tiny") + "/model.safetensors");
+  EXPECT_EQ(tensors.size(), original.tensors().size());
+  const CliRun a = run_strata({"eval", "--model", "{tiny}", "--ids", "{ids}", "--context", "64"});
+  const CliRun b = run_strata({"eval", "--model", "{ws}/shards", "--ids", "{ids}", "--context", "64"});
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto figures = [](const std::string& out) { return out.substr(out.find(": ")); };  // without the path
+  EXPECT_EQ(figures(a.out), figures(b.out));
+  const CliRun info = run_strata({"info", "--model", "{ws}/shards"});
+  EXPECT_NE(info.out.find("stored: F32 in " + std::to_string(shards.size()) + " files (model-00001-of-"), std::string::npos)
+      << info.out;
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // `strata eval` (native/cli/eval.cpp): bits per byte and per token of a text (or of token
-// ids, --ids), as a line or JSON; a bad model directory, text, id list or context is refused
-// by name.
+// ids, --ids), as a line or JSON, with the BOS policy it ran under (--bos); a bad model
+// directory, text, id list, context or --bos is refused by name.
 #include "cli_harness.h"
 
 namespace strata::cli_test {
@@ -25,6 +25,30 @@ const CliCase kCases[] = {
         "context must be in [2, 256]"),
     bad("eval_context_one", {"eval", "--model", "{tiny}", "--text", "{text}", "--context", "1"},
         "context must be in [2, 256]"),
+    // A given --context is checked, never replaced by the model's (0 and -5 used to be).
+    bad("eval_context_zero", {"eval", "--model", "{tiny}", "--text", "{text}", "--context", "0"},
+        "context must be in [2, 256] (the model's context), got 0"),
+    bad("eval_context_negative", {"eval", "--model", "{tiny}", "--text", "{text}", "--context=-5"},
+        "context must be in [2, 256] (the model's context), got -5"),
+    // BOS: {default}'s BOS is <|endoftext|> (2047), which no file asks for (auto: off). With
+    // it on, every token is scored, the first one too.
+    good("eval_bos_auto_follows_the_files", {"eval", "--model", "{default}", "--ids", "{ids}", "--json"},
+         "\"decided_by\": \"no file asks for a BOS\""),
+    good("eval_bos_always_scores_the_first_token",
+         {"eval", "--model", "{default}", "--ids", "{ids}", "--bos", "always", "--json"},
+         "\"tokens_scored\": " + std::to_string(kText.size())),
+    good("eval_bos_always_json_policy", {"eval", "--model", "{default}", "--ids", "{ids}", "--bos", "always", "--json"},
+         "\"bos\": {\n    \"before_every_context\": true,\n    \"decided_by\": \"--bos always\",\n    \"id\": 2047\n  }"),
+    good("eval_bos_always_line", {"eval", "--model", "{default}", "--text", "{text}", "--bos", "always", "--context", "16"},
+         "BOS 2047 before every context (--bos always), the first token scored)"),
+    good("eval_bos_never", {"eval", "--model", "{tiny}", "--text", "{text}", "--bos", "never", "--json"},
+         "\"tokens_scored\": " + std::to_string(kText.size() - 1)),
+    bad("eval_bos_always_without_a_bos", {"eval", "--model", "{tiny}", "--text", "{text}", "--bos", "always"},
+        "--bos always, but no file names a BOS token"),
+    bad("eval_bos_always_ids_without_a_tokenizer", {"eval", "--model", "{sharded}", "--ids", "{ids}", "--bos", "always"},
+        "--bos always, but no file names a BOS token"),
+    bad("eval_bos_unknown", {"eval", "--model", "{tiny}", "--text", "{text}", "--bos", "sometimes"},
+        "--bos must be auto, always or never, not \"sometimes\""),
     bad("eval_context_not_a_number", {"eval", "--model", "{tiny}", "--text", "{text}", "--context", "lots"},
         "--context", 104),
     // Token ids instead of a text: the same tokens give the same figure; no tokenizer needed.

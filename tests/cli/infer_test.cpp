@@ -1,6 +1,6 @@
 // `strata infer` (native/cli/infer.cpp): one target's iterations under one schedule, with
-// the budget the schedule picks when none is given; bad schedules, budgets and targets are
-// refused by name.
+// the budget the schedule picks when none is given and the BOS policy (--bos); bad
+// schedules, budgets, targets, --top-k and --bos are refused by name.
 #include "cli_harness.h"
 
 namespace strata::cli_test {
@@ -30,6 +30,29 @@ const CliCase kCases[] = {
                                          "--schedule", "dilated", "--budget", "16"},
          "schedule dilated, budget 16"),
 
+    good("infer_bos_auto_follows_the_files", {"infer", "--model", "{tiny}", "--text", "{text}", "--target", "40",
+                                              "--budget", "8"},
+         "budget 8, no BOS (no file asks for a BOS)"),
+    good("infer_bos_always", {"infer", "--model", "{default}", "--text", "{text}", "--target", "40", "--budget", "16",
+                              "--bos", "always"},
+         "budget 16, BOS 2047 before every context (--bos always)"),
+    good("infer_bos_always_json", {"infer", "--model", "{default}", "--text", "{text}", "--target", "40", "--budget",
+                                   "16", "--bos", "always", "--json"},
+         "\"before_every_context\": true"),
+    bad("infer_bos_budget_fills_the_context",
+        {"infer", "--model", "{default}", "--text", "{text}", "--budget", "256", "--bos", "always"},
+        "with BOS at position 0, budget L=256 needs 257 positions, more than the model's context of 256; use L <= 255"),
+    bad("infer_bos_always_without_a_bos", {"infer", "--model", "{tiny}", "--text", "{text}", "--bos", "always"},
+        "--bos always, but no file names a BOS token"),
+    bad("infer_bos_unknown", {"infer", "--model", "{tiny}", "--text", "{text}", "--bos", "maybe"},
+        "--bos must be auto, always or never, not \"maybe\""),
+    // Given values are checked, never replaced by the defaults (0 and -5 used to be).
+    bad("infer_budget_zero", {"infer", "--model", "{tiny}", "--text", "{text}", "--budget", "0"},
+        "budget L=0 must be at least 1"),
+    bad("infer_target_negative", {"infer", "--model", "{tiny}", "--text", "{text}", "--target=-5"},
+        "--target must be a token position (0 or more), got -5"),
+    bad("infer_top_k_zero", {"infer", "--model", "{tiny}", "--text", "{text}", "--top-k", "0"},
+        "--top-k must be at least 1, got 0"),
     bad("infer_missing_model_dir", {"infer", "--model", "{absent}", "--text", "{text}"}, "not a model directory"),
     bad("infer_truncated_weights", {"infer", "--model", "{truncated}", "--text", "{text}"},
         "model.safetensors: truncated"),

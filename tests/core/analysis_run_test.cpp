@@ -63,7 +63,7 @@ ojson without_times(ojson s) {
 
 TEST(AnalysisRunTest, PlanByToken) {
   const Inputs x;
-  const AnalysisPlan p = plan_analysis(options(false), x.tok, x.tokens, x.weights->config);
+  const AnalysisPlan p = plan_analysis(options(false), &x.tok, x.tokens, x.weights->config);
   // Every schedule here can share passes, so the targets come as one contiguous block.
   EXPECT_EQ(p.sweep.positions, choose_blocks(int64_t(x.tokens.size()), 8, 5));
   EXPECT_EQ(p.targets(), 5);
@@ -80,14 +80,14 @@ TEST(AnalysisRunTest, PlanByToken) {
   EXPECT_TRUE(p.chosen_words.empty());
   AnalysisOptions unshared = options(false);
   unshared.prefix_sharing = false;  // nothing to share: spread evenly, as before
-  const AnalysisPlan even = plan_analysis(unshared, x.tok, x.tokens, x.weights->config);
+  const AnalysisPlan even = plan_analysis(unshared, &x.tok, x.tokens, x.weights->config);
   EXPECT_EQ(even.target_selection(), "even");
   EXPECT_EQ(even.sweep.positions, choose_targets(int64_t(x.tokens.size()), 8, 5, 0));
   EXPECT_EQ(even.spent_token_forwards, even.own_token_forwards);
   AnalysisOptions strided = options(false);
   strided.stride = 7;
-  EXPECT_EQ(plan_analysis(strided, x.tok, x.tokens, x.weights->config).target_selection(), "stride");
-  EXPECT_EQ(plan_analysis(strided, x.tok, x.tokens, x.weights->config).sweep.positions, (std::vector<int64_t>{8, 15, 22, 29, 36}));
+  EXPECT_EQ(plan_analysis(strided, &x.tok, x.tokens, x.weights->config).target_selection(), "stride");
+  EXPECT_EQ(plan_analysis(strided, &x.tok, x.tokens, x.weights->config).sweep.positions, (std::vector<int64_t>{8, 15, 22, 29, 36}));
 }
 
 TEST(AnalysisRunTest, PlanBySpanAndAll) {
@@ -95,28 +95,28 @@ TEST(AnalysisRunTest, PlanBySpanAndAll) {
   const int64_t n = int64_t(x.tokens.size());
   AnalysisOptions o = options(false);
   o.span_from = 10, o.span_to = 30;
-  AnalysisPlan p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  AnalysisPlan p = plan_analysis(o, &x.tok, x.tokens, x.weights->config);
   EXPECT_EQ(p.target_selection(), "span");
   ASSERT_EQ(p.targets(), 20);
   EXPECT_EQ(p.sweep.positions.front(), 10);
   EXPECT_EQ(p.sweep.positions.back(), 29);
   o.span_to = -1;  // to the end
-  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  p = plan_analysis(o, &x.tok, x.tokens, x.weights->config);
   EXPECT_EQ(p.targets(), n - 10);
   o = options(false);
   o.all_targets = true;
-  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  p = plan_analysis(o, &x.tok, x.tokens, x.weights->config);
   EXPECT_EQ(p.target_selection(), "all");
   EXPECT_EQ(p.targets(), n - 8);
   EXPECT_EQ(p.sweep.positions.front(), 8);
   o.by_word = true;  // every whole word after the first L tokens
-  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  p = plan_analysis(o, &x.tok, x.tokens, x.weights->config);
   EXPECT_EQ(p.target_selection(), "words");
   int64_t eligible = 0;
   for (const Word& w : p.words.words) eligible += w.first_token >= 8;
   EXPECT_EQ(int64_t(p.chosen_words.size()), eligible);
   o.all_targets = false, o.span_from = 20, o.span_to = 60;  // the whole words inside a span
-  p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+  p = plan_analysis(o, &x.tok, x.tokens, x.weights->config);
   ASSERT_FALSE(p.chosen_words.empty());
   for (int64_t w : p.chosen_words) {
     EXPECT_GE(p.words.words[size_t(w)].first_token, 20);
@@ -127,7 +127,7 @@ TEST(AnalysisRunTest, PlanBySpanAndAll) {
 
 TEST(AnalysisRunTest, PlanByWord) {
   const Inputs x;
-  const AnalysisPlan p = plan_analysis(options(true), x.tok, x.tokens, x.weights->config);
+  const AnalysisPlan p = plan_analysis(options(true), &x.tok, x.tokens, x.weights->config);
   EXPECT_EQ(p.target_selection(), "words");
   ASSERT_EQ(p.chosen_words.size(), 5u);
   EXPECT_EQ(p.sweep.positions, word_targets(p.words, p.chosen_words));
@@ -139,7 +139,7 @@ TEST(AnalysisRunTest, PlanRefusesWhatCannotRun) {
   const Inputs x;
   auto expect_error = [&](AnalysisOptions o, const std::string& fragment) {
     try {
-      plan_analysis(o, x.tok, x.tokens, x.weights->config);
+      plan_analysis(o, &x.tok, x.tokens, x.weights->config);
       ADD_FAILURE() << "expected an error containing " << fragment;
     } catch (const Error& e) {
       EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
@@ -166,17 +166,17 @@ TEST(AnalysisRunTest, RowsAndSummaryAreThoseOfThePlainSweep) {
   const Inputs x;
   for (bool by_word : {false, true}) {
     SCOPED_TRACE(by_word ? "by word" : "by token");
-    const AnalysisPlan p = plan_analysis(options(by_word), x.tok, x.tokens, x.weights->config);
+    const AnalysisPlan p = plan_analysis(options(by_word), &x.tok, x.tokens, x.weights->config);
     Transformer model(x.weights);
     std::ostringstream tokens_csv, words_csv;
     int64_t rows_seen = 0;
-    const ojson s = run_analysis(model, x.tok, x.tokens, p,
+    const ojson s = run_analysis(model, &x.tok, x.tokens, p,
                                  {.tokens_csv = &tokens_csv, .words_csv = by_word ? &words_csv : nullptr,
                                   .on_row = [&](const SweepRow&) { ++rows_seen; }});
 
     // The same sweep, plainly, with the same table writer.
     std::ostringstream expected_csv;
-    TokensCsv writer(expected_csv, x.tok, p.labels);
+    TokensCsv writer(expected_csv, &x.tok, p.labels);
     const SweepResult r = run_sweep(model, x.tokens, p.sweep, [&](const SweepRow& row) { writer.add(row); });
     EXPECT_EQ(tokens_csv.str(), expected_csv.str());
     int64_t iterations = 0;
@@ -214,11 +214,11 @@ TEST(AnalysisRunTest, RowsAndSummaryAreThoseOfThePlainSweep) {
 
 TEST(AnalysisRunTest, StopsWhenTheRowHookThrowsAndRefusesStraySinks) {
   const Inputs x;
-  const AnalysisPlan p = plan_analysis(options(false), x.tok, x.tokens, x.weights->config);
+  const AnalysisPlan p = plan_analysis(options(false), &x.tok, x.tokens, x.weights->config);
   Transformer model(x.weights);
   std::ostringstream csv;
   int calls = 0;
-  EXPECT_THROW(run_analysis(model, x.tok, x.tokens, p,
+  EXPECT_THROW(run_analysis(model, &x.tok, x.tokens, p,
                             {.tokens_csv = &csv, .on_row = [&](const SweepRow&) {
                                if (++calls == 3) throw Error("interrupted");
                              }}),
@@ -226,8 +226,8 @@ TEST(AnalysisRunTest, StopsWhenTheRowHookThrowsAndRefusesStraySinks) {
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(lines(csv.str()), 3u);  // the header and the two rows before the hook stopped the run
   std::ostringstream words;
-  EXPECT_THROW(run_analysis(model, x.tok, x.tokens, p, {.words_csv = &words}), Error);  // not by word
-  EXPECT_NO_THROW(run_analysis(model, x.tok, x.tokens, p));  // no sinks: the summary only
+  EXPECT_THROW(run_analysis(model, &x.tok, x.tokens, p, {.words_csv = &words}), Error);  // not by word
+  EXPECT_NO_THROW(run_analysis(model, &x.tok, x.tokens, p));  // no sinks: the summary only
 }
 
 // What a sweep in shards legitimately spends differently: the passes before each shard's
@@ -274,11 +274,11 @@ TEST(AnalysisRunTest, TheWriterOfShardsGivesOneRunsTablesAndStatistics) {
     AnalysisOptions o = options(by_word);
     o.schedules.push_back("dilated");  // a per-target schedule: its rows come after the shared ones
     o.targets = 8;
-    const AnalysisPlan p = plan_analysis(o, x.tok, x.tokens, x.weights->config);
+    const AnalysisPlan p = plan_analysis(o, &x.tok, x.tokens, x.weights->config);
     ASSERT_EQ(p.passes.per_target.size(), 1u);
     Transformer model(x.weights);
     std::ostringstream one_csv, one_words;
-    const ojson one = run_analysis(model, x.tok, x.tokens, p, {.tokens_csv = &one_csv, .words_csv = by_word ? &one_words : nullptr});
+    const ojson one = run_analysis(model, &x.tok, x.tokens, p, {.tokens_csv = &one_csv, .words_csv = by_word ? &one_words : nullptr});
 
     // Three shards, each swept alone, sent as bytes, merged in order, rows replayed.
     const std::vector<std::vector<int64_t>> shards = shard_targets(p.passes, 3);
@@ -297,7 +297,7 @@ TEST(AnalysisRunTest, TheWriterOfShardsGivesOneRunsTablesAndStatistics) {
       else merged.merge(decode_sweep(bytes));
     }
     std::ostringstream csv, words;
-    AnalysisWriter writer(x.tok, x.tokens, p, {.tokens_csv = &csv, .words_csv = by_word ? &words : nullptr});
+    AnalysisWriter writer(&x.tok, x.tokens, p, {.tokens_csv = &csv, .words_csv = by_word ? &words : nullptr});
     writer.add_shards(rows);
     const ojson s = writer.summary(merged, model.config(), 1.0);
     EXPECT_EQ(csv.str(), one_csv.str());

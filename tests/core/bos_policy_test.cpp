@@ -11,6 +11,8 @@
 #include "strata/error.h"
 #include "strata/file_util.h"
 
+#include "fixtures.h"
+
 namespace strata {
 namespace {
 
@@ -70,6 +72,34 @@ TEST(BosPolicyTest, FollowsTheFilesInOrder) {
   EXPECT_TRUE(resolve_bos_policy(dir, tiny(true), BosMode::kAlways).add_bos);
   EXPECT_EQ(parse_bos_mode("always"), BosMode::kAlways);
   EXPECT_THROW(parse_bos_mode("sometimes"), Error);
+}
+
+// Token ids scored without a tokenizer: ids come from config.json / generation_config.json,
+// checked against the model's vocabulary; a token named by its text is skipped; auto adds
+// a BOS only when tokenizer_config.json says so.
+TEST(BosPolicyTest, WithoutATokenizer) {
+  const std::string dir = fresh_dir();
+  BosPolicy p = resolve_bos_policy(dir, nullptr, 100, BosMode::kAuto);
+  EXPECT_EQ(p.bos_id, -1);
+  EXPECT_FALSE(p.add_bos);
+  EXPECT_THROW(resolve_bos_policy(dir, nullptr, 100, BosMode::kAlways), Error);
+  write_file_atomic(dir + "/config.json", J{{"bos_token_id", 50}}.dump());
+  p = resolve_bos_policy(dir, nullptr, 100, BosMode::kAlways);
+  EXPECT_EQ(p.bos_id, 50);
+  EXPECT_TRUE(p.add_bos);
+  EXPECT_FALSE(resolve_bos_policy(dir, nullptr, 100, BosMode::kAuto).add_bos);
+  EXPECT_NE(fixtures::error_of([&] { resolve_bos_policy(dir, nullptr, 50, BosMode::kAuto); })
+                .find("config.json: \"bos_token_id\" 50 is not a token id in [0, 50)"),
+            std::string::npos);
+  write_file_atomic(dir + "/tokenizer_config.json", J{{"bos_token", "<s>"}, {"add_bos_token", true}}.dump());
+  p = resolve_bos_policy(dir, nullptr, 100, BosMode::kAuto);
+  EXPECT_EQ(p.bos_id, 50);
+  EXPECT_TRUE(p.add_bos);
+  EXPECT_EQ(p.reason, "tokenizer_config.json add_bos_token");
+  // As the commands' JSON writes it.
+  EXPECT_EQ(to_json(p).dump(), R"({"before_every_context":true,"decided_by":"tokenizer_config.json add_bos_token","id":50})");
+  p.add_bos = false;
+  EXPECT_EQ(to_json(p)["id"], nullptr);
 }
 
 TEST(BosPolicyTest, RefusesBadFiles) {

@@ -1,7 +1,9 @@
 // Held-out scoring: a context-free model scores exactly log2(V) bits per token; every token
 // after the first is scored exactly once, under the windows evaluate.h documents (slides of
 // T/2, each scored token past the first window with at least T/2 tokens of context); bits
-// per byte divide by the bytes of the scored tokens; bad input is refused with a message.
+// per byte divide by the bytes of the text the scored tokens stand for; with a BOS, every
+// window starts with it and the first token is scored too; bad input is refused with a
+// message.
 #include "strata/evaluate.h"
 
 #include <gtest/gtest.h>
@@ -144,14 +146,71 @@ TEST(EvaluateTest, BitsPerByteCountTheBytesOfTheScoredTokens) {
               1e-12);
 }
 
+// With a BOS, the windows of the test above hold the BOS and 7 tokens: [BOS, 0..7) scores
+// targets 0..7 (target 0 from the BOS alone), then [BOS, 4..11) targets 8..11, [BOS, 8..15)
+// 12..15, [BOS, 12..19) 16..19. Ids that begin with the BOS give the same figures (it is
+// that BOS, not a second one, and it is not scored).
+TEST(EvaluateTest, WithBosEveryWindowStartsWithItAndTheFirstTokenIsScored) {
+  const ModelConfig c = fixtures::tiny_config(Tokenizer::kByteVocabSize);
+  Transformer model(fixtures::random_weights(c, 11));
+  const int32_t bos = c.vocab_size - 1;
+  const auto tokens = fixtures::random_tokens(20, c.vocab_size - 1, 12);  // no BOS among them
+  const auto window_start = [](int target) { return target <= 7 ? 0 : target <= 11 ? 4 : target <= 15 ? 8 : 12; };
+  double expected = 0;
+  for (int t = 0; t < 20; ++t) {
+    std::vector<int32_t> context{bos};
+    for (int i = window_start(t); i < t; ++i) context.push_back(tokens[size_t(i)]);
+    expected += surprisal_bits(model, context, tokens[size_t(t)]);
+  }
+  std::vector<int32_t> with_own_bos{bos};
+  with_own_bos.insert(with_own_bos.end(), tokens.begin(), tokens.end());
+  for (const auto& ids : {tokens, with_own_bos}) {
+    const EvalResult r = evaluate(model, nullptr, ids, 8, bos);
+    EXPECT_EQ(r.context, 8);
+    EXPECT_EQ(r.stride, 4);
+    EXPECT_EQ(r.bos_id, bos);
+    EXPECT_EQ(r.tokens_scored, 20);
+    EXPECT_EQ(r.bytes_scored, 0);  // no tokenizer
+    EXPECT_NEAR(r.total_bits, expected, 1e-5 * expected) << "ids " << ids.size();
+  }
+  // One token is enough with a BOS; none is not.
+  EXPECT_EQ(evaluate(model, nullptr, std::span(tokens).first(1), 8, bos).tokens_scored, 1);
+  EXPECT_NE(fixtures::error_of([&] { evaluate(model, nullptr, std::span(with_own_bos).first(1), 8, bos); })
+                .find("no tokens after the BOS"),
+            std::string::npos);
+}
+
+// A SentencePiece tokenizer: "▁ab" decoded alone is "ab" and a byte-fallback byte alone is
+// U+FFFD, so per-token decoding miscounts; the bytes of the scored text are the text's
+// bytes after the first token's (all of them with a BOS).
+TEST(EvaluateTest, BitsPerByteCountTheTextNotTheTokensDecodedAlone) {
+  const Tokenizer tok = Tokenizer::from_json(fixtures::spm_tokenizer().dump());
+  const std::string text = "ab cab  c\xC3\xA9 ab\nabc \xE2\x82";
+  const std::vector<int32_t> tokens = tok.encode(text);
+  ASSERT_EQ(tok.decode(tokens), text);
+  int64_t decoded_alone = 0;
+  for (int32_t t : tokens) decoded_alone += int64_t(tok.decode(std::span(&t, 1)).size());
+  ASSERT_NE(decoded_alone, int64_t(text.size()));  // the old count would be wrong here
+  const ModelConfig c = fixtures::tiny_config(tok.vocab_size());
+  Transformer model(fixtures::context_free_weights(c, 3));
+  const EvalResult r = evaluate(model, tok, tokens, c.max_position_embeddings);
+  ASSERT_EQ(tokens[0], 6);  // "▁ab", the text's "ab" at its start
+  EXPECT_EQ(r.bytes_scored, int64_t(text.size()) - 2);
+  const EvalResult with_bos = evaluate(model, &tok, tokens, c.max_position_embeddings, tok.bos_id());
+  EXPECT_EQ(with_bos.bytes_scored, int64_t(text.size()));
+  EXPECT_EQ(with_bos.tokens_scored, int64_t(tokens.size()));
+}
+
 TEST(EvaluateTest, RefusesTooFewTokensAndAContextOutOfRange) {
   const ModelConfig c = fixtures::tiny_config(Tokenizer::kByteVocabSize);  // context 32
   Transformer model(fixtures::context_free_weights(c, 3));
   const auto tokens = fixtures::random_tokens(50, c.vocab_size, 1);
   EXPECT_NE(eval_error(model, {}, 8).find("fewer than two tokens"), std::string::npos);
   EXPECT_NE(eval_error(model, std::span(tokens).first(1), 8).find("fewer than two tokens"), std::string::npos);
-  for (int context : {-1, 0, 1, 33})
-    EXPECT_NE(eval_error(model, tokens, context).find("context must be in [2, 32]"), std::string::npos)
+  for (int context : {-5, -1, 0, 1, 33})
+    EXPECT_NE(eval_error(model, tokens, context).find("context must be in [2, 32] (the model's context), got " +
+                                                      std::to_string(context)),
+              std::string::npos)
         << "context=" << context;
 }
 

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -136,6 +138,35 @@ class ScratchDir {
  private:
   std::string path_;
 };
+
+// A SentencePiece-like tokenizer.json: a BPE over characters, "▁" for spaces (prepended by
+// the normalizer, stripped once by the decoder), byte fallback, <unk> 0 and <s> 1 (its BOS).
+inline nlohmann::json spm_tokenizer() {
+  using J = nlohmann::json;
+  J vocab = {{"<unk>", 0}, {"<s>", 1}, {"\xE2\x96\x81", 2}, {"a", 3}, {"b", 4}, {"ab", 5}, {"\xE2\x96\x81" "ab", 6},
+             {"c", 7}, {"bc", 8}};
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    vocab[name] = 9 + b;
+  }
+  return {{"added_tokens", J::array({{{"id", 0}, {"content", "<unk>"}, {"special", true}},
+                                     {{"id", 1}, {"content", "<s>"}, {"special", true}}})},
+          {"normalizer", {{"type", "Sequence"},
+                          {"normalizers", J::array({{{"type", "Prepend"}, {"prepend", "\xE2\x96\x81"}},
+                                                    {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\xE2\x96\x81"}}})}}},
+          {"pre_tokenizer", nullptr},
+          {"post_processor", {{"type", "TemplateProcessing"},
+                              {"single", J::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+                                                   {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
+                              {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}}},
+          {"decoder", {{"type", "Sequence"},
+                       {"decoders", J::array({{{"type", "Replace"}, {"pattern", {{"String", "\xE2\x96\x81"}}}, {"content", " "}},
+                                              {{"type", "ByteFallback"}}, {{"type", "Fuse"}},
+                                              {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}})}}},
+          {"model", {{"type", "BPE"}, {"unk_token", "<unk>"}, {"byte_fallback", true}, {"fuse_unk", true},
+                     {"vocab", vocab}, {"merges", J::array({"a b", "\xE2\x96\x81 ab", "b c"})}}}};
+}
 
 // s in single quotes for a POSIX shell, for tests that run a command line.
 // The message of the strata::Error that f throws, or "(no error)".

@@ -131,6 +131,63 @@ TEST(InferenceTest, EmptyContextIterationFeedsBos) {
   EXPECT_THROW(IterativeInference(model, tokens, 10, s, 4, {.with_empty = true}), Error);
 }
 
+// BOS on: every context is the BOS at position 0 and then the window at positions 1, 2, ...;
+// a window that already begins with the text's own BOS gets no second one; with_empty is
+// still the BOS alone; and a budget filling the model's context no longer fits.
+TEST(InferenceTest, BosBeforeEveryContextAtPositionZero) {
+  auto w = random_weights(6);
+  Transformer model(w);
+  const int32_t bos = 63;
+  auto tokens = random_tokens(20, 63, 7);  // no BOS among them
+  std::shared_ptr<const Schedule> s = make_schedule("sequential");
+  auto with_bos = [&](const std::vector<int32_t>& text, const ContextSet& c, bool prepend) {
+    ContextSet fed;
+    std::vector<int32_t> in;
+    if (prepend) in.push_back(bos), fed.position_ids.push_back(0);
+    for (size_t i = 0; i < c.positions.size(); ++i) {
+      in.push_back(text[size_t(c.positions[i])]);
+      fed.position_ids.push_back(c.position_ids[i] + (prepend ? 1 : 0));
+    }
+    const int n = int(in.size());
+    const auto logits = model.forward(in, fed.position_ids, 1, n, std::vector<int>{n - 1});
+    std::vector<float> lp(logits.size());
+    log_softmax(logits, lp);
+    return lp;
+  };
+  IterativeInference run(model, tokens, 10, s, 4, {.keep_log_probs = true, .with_empty = true, .bos = true, .bos_id = bos});
+  run.run_all();
+  ASSERT_EQ(run.iterations(), 5);
+  EXPECT_EQ(run.history()[0].token_forwards, 1);  // the empty iteration: the BOS alone, never two
+  for (int k = 1; k < 5; ++k) {
+    const IterationResult& r = run.history()[size_t(k)];
+    EXPECT_EQ(r.context.size(), k);  // |C_k| counts the window only
+    EXPECT_EQ(r.token_forwards, k + 1);
+    const auto lp = with_bos(tokens, r.context, true);
+    for (size_t v = 0; v < lp.size(); ++v) ASSERT_NEAR(r.log_probs[v], lp[v], 1e-5f) << "k=" << k;
+    // The check can tell: the window without the BOS gives another distribution.
+    const auto plain = direct_log_probs(model, tokens, r.context);
+    EXPECT_GT(std::abs(plain[size_t(tokens[10])] - r.log_probs[size_t(tokens[10])]), 1e-4f) << "k=" << k;
+  }
+  // A text that begins with the BOS: the window reaching it is fed as it is.
+  tokens[0] = bos;
+  IterativeInference own(model, tokens, 4, s, 4, {.keep_log_probs = true, .bos = true, .bos_id = bos});
+  own.run_all();
+  const IterationResult& last = own.history().back();
+  ASSERT_EQ(last.context.positions.front(), 0);
+  EXPECT_EQ(last.token_forwards, 4);
+  const auto lp = with_bos(tokens, last.context, false);
+  for (size_t v = 0; v < lp.size(); ++v) ASSERT_NEAR(last.log_probs[v], lp[v], 1e-5f);
+  // L + 1 positions must fit the model's context of 32; a BOS must be in the vocabulary.
+  const auto long_text = random_tokens(40, 63, 8);
+  EXPECT_NO_THROW(IterativeInference(model, long_text, 39, s, 31, {.bos = true, .bos_id = bos}));
+  EXPECT_NE(fixtures::error_of([&] { IterativeInference(model, long_text, 39, s, 32, {.bos = true, .bos_id = bos}); })
+                .find("with BOS at position 0, budget L=32 needs 33 positions"),
+            std::string::npos);
+  EXPECT_NE(fixtures::error_of([&] { IterativeInference(model, long_text, 39, s, 8, {.bos = true}); })
+                .find("BOS before every context needs a BOS token"),
+            std::string::npos);
+}
+
 TEST(InferenceTest, ContextFreeModelIsUniformAtEveryIteration) {
   auto w = fixtures::context_free_weights(tiny_config(), 5);
   Transformer model(w);

@@ -74,7 +74,8 @@ struct AnalysisPlan {
 // Chooses the targets and lays out the schedules and passes for a model of `config`.
 // Throws strata::Error on a bad schedule or budget and when too few targets fit (the
 // messages of choose_targets, choose_blocks and choose_words), or a span outside the text.
-AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+// tokenizer may be null (ids scored without one): no words, no token text, no bytes.
+AnalysisPlan plan_analysis(const AnalysisOptions& options, const Tokenizer* tokenizer, std::span<const int32_t> tokens,
                            const ModelConfig& config);
 
 // Where the rows go. Every pointer may be null; words_csv needs a by-word plan.
@@ -91,7 +92,7 @@ struct AnalysisSinks {
 // The sweep of `plan` over `tokens` (the tokens `plan` was made from), its rows written to
 // the sinks, and the summary (make_summary, with the words section by word). The summary's
 // wall time is this call's. The streams' states are the caller's to check.
-nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokenizer, std::span<const int32_t> tokens,
+nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer* tokenizer, std::span<const int32_t> tokens,
                                     const AnalysisPlan& plan, const AnalysisSinks& sinks = {});
 
 // The writing half of run_analysis, for a sweep run in parts elsewhere (shards of the
@@ -104,7 +105,7 @@ nlohmann::ordered_json run_analysis(Transformer& model, const Tokenizer& tokeniz
 //   nlohmann::ordered_json summary = w.summary(merged, config, seconds);
 class AnalysisWriter {
  public:
-  AnalysisWriter(const Tokenizer& tokenizer, std::span<const int32_t> tokens, const AnalysisPlan& plan,
+  AnalysisWriter(const Tokenizer* tokenizer, std::span<const int32_t> tokens, const AnalysisPlan& plan,
                  const AnalysisSinks& sinks);
   ~AnalysisWriter();
   AnalysisWriter(const AnalysisWriter&) = delete;
@@ -121,7 +122,7 @@ class AnalysisWriter {
 
  private:
   struct Sinks;
-  const Tokenizer& tokenizer_;
+  const Tokenizer* tokenizer_;
   std::span<const int32_t> tokens_;
   const AnalysisPlan& plan_;
   std::unique_ptr<Sinks> sinks_;

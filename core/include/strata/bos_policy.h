@@ -13,6 +13,7 @@
 // `always` without a BOS is a strata::Error naming the file and key.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
@@ -32,5 +33,13 @@ struct BosPolicy {
 };
 
 BosPolicy resolve_bos_policy(const std::string& model_dir, const Tokenizer& tokenizer, BosMode mode = BosMode::kAuto);
+// The same where token ids are scored without a tokenizer (tokenizer null): ids are checked
+// against the model's vocab_size, a token named by its text is skipped, and auto without
+// tokenizer_config.json "add_bos_token" adds none (there is no post-processor to ask).
+BosPolicy resolve_bos_policy(const std::string& model_dir, const Tokenizer* tokenizer, int vocab_size, BosMode mode);
+
+// The policy as the commands' JSON writes it, as summary.json does:
+// {"before_every_context": bool, "id": the BOS or null when off, "decided_by": reason}.
+nlohmann::json to_json(const BosPolicy& policy);
 
 }  // namespace strata

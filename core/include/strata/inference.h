@@ -39,6 +39,7 @@ struct InferenceOptions {
   int top_k = 5;
   bool keep_log_probs = false;
   bool with_empty = false;  // prepend the unconditional iteration (needs a BOS token)
+  bool bos = false;         // every context is BOS at position 0 followed by the window (bos_policy.h)
   int32_t bos_id = -1;
 };
 
@@ -57,7 +58,8 @@ nlohmann::json to_json(const IterationResult& r, const Tokenizer& tokenizer);
 class IterativeInference {
  public:
   // tokens: the whole text; target: the position t to predict. Validates the budget
-  // against the model (validate_budget) and throws strata::Error on bad input.
+  // against the model (validate_budget, with options.bos: L + 1 positions) and throws
+  // strata::Error on bad input. token_forwards count the BOS.
   IterativeInference(Transformer& model, std::span<const int32_t> tokens, int64_t target,
                      std::shared_ptr<const Schedule> schedule, int budget, InferenceOptions options = {});
 

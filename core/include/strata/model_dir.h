@@ -39,8 +39,11 @@ struct CheckpointInfo {
 Weights load_weights(const std::string& dir, CheckpointInfo* info = nullptr, std::optional<DType> dtype = {});
 
 // Writes config.json and model.safetensors (metadata {"format": "pt"}) into dir, creating
-// it if needed. Each file is written atomically; tokenizer.json is left alone.
-void save_weights(const Weights& w, const std::string& dir, DType storage = DType::kF32);
+// it if needed; with max_shard_bytes > 0, shards of at most that many bytes of tensor data
+// and their index when the weights need more than one (safetensors_shards.h). Each file is
+// written atomically; tokenizer.json is left alone. Returns the weight files written.
+std::vector<std::string> save_weights(const Weights& w, const std::string& dir, DType storage = DType::kF32,
+                                      uint64_t max_shard_bytes = 0);
 
 // A whole model directory: its weights and its tokenizer, checked to agree on the vocabulary.
 struct LoadedModel {
@@ -55,8 +58,8 @@ LoadedModel load_model(const std::string& dir, std::optional<DType> dtype = {});
 std::optional<Tokenizer> load_tokenizer(const std::string& dir, const ModelConfig& config, bool required);
 
 // The inverse of load_model: config.json, model.safetensors and tokenizer.json, each
-// written atomically (the weights first, the tokenizer last).
-void save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer,
-                DType storage = DType::kF32);
+// written atomically (the weights first, the tokenizer last). Returns the weight files.
+std::vector<std::string> save_model(const std::string& dir, const Weights& weights, const Tokenizer& tokenizer,
+                                    DType storage = DType::kF32, uint64_t max_shard_bytes = 0);
 
 }  // namespace strata

@@ -190,7 +190,8 @@ std::unique_ptr<Schedule> make_schedule(std::string_view spec);
 // relative_positions is false for a model with absolute (learned) position embeddings:
 // there a sparse window's position ids would not mean "this far back", so a schedule with
 // gaps in any window is refused; contiguous windows (ids 0 … n-1) run on any model.
+// bos: every context is fed after a BOS at position 0, so L + 1 positions must fit.
 void validate_budget(const Schedule& schedule, int budget, int max_context, int64_t t,
-                     bool relative_positions = true);
+                     bool relative_positions = true, bool bos = false);
 
 }  // namespace strata

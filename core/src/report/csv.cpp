@@ -19,31 +19,44 @@ std::string csv_quote(std::string_view field) {
   return out;
 }
 
+std::string CsvBos::field(int context_len) const {
+  std::string out = ",";
+  if (id >= 0 && (before_every_context || context_len == 0)) out += std::to_string(id);
+  return out;
+}
+
 // --- tokens.csv ------------------------------------------------------------------------
 
-TokensCsv::TokensCsv(std::ostream& out, const Tokenizer& tokenizer, std::vector<std::string> labels)
-    : out_(out), tokenizer_(tokenizer), labels_(std::move(labels)), shown_(size_t(tokenizer.vocab_size())) {
+TokensCsv::TokensCsv(std::ostream& out, const Tokenizer* tokenizer, std::vector<std::string> labels, CsvBos bos)
+    : out_(out), tokenizer_(tokenizer), labels_(std::move(labels)), bos_(bos),
+      shown_(tokenizer ? size_t(tokenizer->vocab_size()) : 0) {
   out_ << kHeader;
 }
 
 void TokensCsv::add(const SweepRow& r) {
-  if (r.token < 0 || r.token >= int32_t(shown_.size()))
+  if (r.token < 0 || (tokenizer_ && r.token >= int32_t(shown_.size())))
     throw Error("tokens.csv: token id " + std::to_string(r.token) + " outside the vocabulary");
   if (r.schedule < 0 || r.schedule >= int(labels_.size()))
     throw Error("tokens.csv: a row of schedule " + std::to_string(r.schedule) + " of " + std::to_string(labels_.size()));
-  std::string& t = shown_[size_t(r.token)];
-  if (t.empty()) t = csv_quote(printable_bytes(tokenizer_.token_text(r.token)));
+  static const std::string kNoText;
+  const std::string* t = &kNoText;
+  if (tokenizer_) {
+    std::string& shown = shown_[size_t(r.token)];
+    if (shown.empty()) shown = csv_quote(printable_bytes(tokenizer_->token_text(r.token)));
+    t = &shown;
+  }
   char buf[128];
-  std::snprintf(buf, sizeof buf, ",%d,%d,%.6f,%lld,%.0f\n", r.iteration, r.context_len, r.surprisal_bits,
+  std::snprintf(buf, sizeof buf, ",%d,%d,%.6f,%lld,%.0f", r.iteration, r.context_len, r.surprisal_bits,
                 (long long)r.token_forwards, r.flops);
-  out_ << r.position << ',' << r.token << ',' << t << ',' << labels_[size_t(r.schedule)] << buf;
+  out_ << r.position << ',' << r.token << ',' << *t << ',' << labels_[size_t(r.schedule)] << buf
+       << bos_.field(r.context_len) << '\n';
 }
 
 // --- words.csv -------------------------------------------------------------------------
 
 WordsCsv::WordsCsv(std::ostream& out, const WordIndex& index, std::vector<std::string> labels,
-                   std::vector<std::vector<int>> context_len)
-    : out_(out), index_(index), labels_(std::move(labels)), context_len_(std::move(context_len)) {
+                   std::vector<std::vector<int>> context_len, CsvBos bos)
+    : out_(out), index_(index), labels_(std::move(labels)), context_len_(std::move(context_len)), bos_(bos) {
   if (labels_.size() != context_len_.size())
     throw Error("words.csv: " + std::to_string(labels_.size()) + " labels for " + std::to_string(context_len_.size()) +
                 " schedules");
@@ -63,8 +76,8 @@ void WordsCsv::add(const WordSurprisal& w) {
   for (size_t k = 0; k < lens.size(); ++k) {
     out_ << w.word << ',' << word.first_token << ',' << word.last_token << ',' << word.tokens() << ',' << text << ','
          << labels_[size_t(w.schedule)];
-    std::snprintf(buf, sizeof buf, ",%zu,%d,%.6f\n", k, lens[k], w.bits[k]);
-    out_ << buf;
+    std::snprintf(buf, sizeof buf, ",%zu,%d,%.6f", k, lens[k], w.bits[k]);
+    out_ << buf << bos_.field(lens[k]) << '\n';
   }
 }
 

@@ -18,6 +18,17 @@ constexpr const char* kStyle =
     "figcaption{max-width:720px;font-size:0.92em;color:#333}.key{background:#f7f7f2;padding:0.6em 1em;border:1px solid #e5e5d5}"
     "code{background:#f2f2f2;padding:0 3px}.warn{background:#fdecea;border:1px solid #e0a0a0;padding:0.6em 1em}</style></head><body>\n";
 
+// The BOS policy of summary.json's "bos", and what decided it.
+std::string bos_sentence(const ojson& s) {
+  const ojson bos = s.value("bos", ojson::object());
+  const std::string why = bos.contains("decided_by") && bos["decided_by"].is_string()
+                              ? " (decided by " + esc(bos["decided_by"].get<std::string>()) + ")"
+                              : "";
+  if (!bos.value("before_every_context", false)) return "BOS policy: no BOS before the contexts" + why + ".";
+  const std::string id = bos.contains("id") && bos["id"].is_number_integer() ? " (id " + std::to_string(bos["id"].get<int64_t>()) + ")" : "";
+  return "BOS policy: a BOS token" + id + " at position 0 before every context" + why + ".";
+}
+
 // The head, the title and what was analysed.
 std::string introduction(const Page& g) {
   const ojson& model = g.s.at("model");
@@ -31,6 +42,7 @@ std::string introduction(const Page& g) {
        fmt("%.0f", get(text, "tokens")) + " tokens). Budget L = " + std::to_string(g.L) + ", " + std::to_string(g.n_targets) +
        " target tokens, rank tolerance &tau; = " + fmt("%g", g.tol) +
        (g.s.value("with_empty", false) ? ", with the empty-context iteration" : "") + ".</p>\n";
+  h += "<p>" + bos_sentence(g.s) + "</p>\n";
   h += "<p><small>" + esc(g.s.value("first_token_policy", std::string())) + "</small></p>\n";
   // Said first and plainly: curves of a text the model cannot read say nothing of the method.
   if (g.s.contains("domain") && g.s["domain"].value("outside", false) && g.s["domain"]["message"].is_string())

@@ -165,12 +165,7 @@ SweepPlan plan_sweep(const ModelConfig& config, int64_t text_tokens, const Sweep
   // The budget against each schedule and the model first (t = budget always has enough
   // history), so a bad budget is reported as such rather than as a text too short for it.
   for (const auto& s : schedules) validate_budget(*s, o.budget, config.max_position_embeddings, o.budget,
-                                                  config.position == PositionEncoding::kRoPE);
-  if (o.bos && o.budget + 1 > config.max_position_embeddings)
-    throw Error("sweep: with BOS at position 0, budget L=" + std::to_string(o.budget) + " needs " +
-                std::to_string(o.budget + 1) + " positions, more than the model's context of " +
-                std::to_string(config.max_position_embeddings) + "; use L <= " +
-                std::to_string(config.max_position_embeddings - 1));
+                                                  config.position == PositionEncoding::kRoPE, o.bos);
   if ((o.with_empty || o.bos) && (o.bos_id < 0 || o.bos_id >= config.vocab_size))
     throw Error(std::string("sweep: ") + (o.bos ? "BOS before every context" : "the empty-context iteration") +
                 " needs a BOS token in the vocabulary");

@@ -789,6 +789,21 @@ TEST(HtmlTest, RedrawnFromSummaryJsonAlone) {
   EXPECT_EQ(make_report_html(ojson::parse(s.dump(2) + "\n")), make_report_html(s));
 }
 
+// The BOS policy of summary.json, and what decided it, said under the introduction.
+TEST(HtmlTest, StatesTheBosPolicy) {
+  const SweptRun r = sweep(false, {"sequential", "hierarchical"}, 4, 2);
+  ojson s = summary_of(r);
+  ASSERT_EQ(s["bos"]["before_every_context"], false);
+  EXPECT_NE(make_report_html(s).find("<p>BOS policy: no BOS before the contexts.</p>"), std::string::npos);
+  s["bos"] = {{"before_every_context", false}, {"id", nullptr}, {"decided_by", "no file asks for a BOS"}};
+  EXPECT_NE(make_report_html(s).find("<p>BOS policy: no BOS before the contexts (decided by no file asks for a BOS).</p>"),
+            std::string::npos);
+  s["bos"] = {{"before_every_context", true}, {"id", 39}, {"decided_by", "tokenizer_config.json add_bos_token"}};
+  EXPECT_NE(make_report_html(s).find("<p>BOS policy: a BOS token (id 39) at position 0 before every context (decided by "
+                                     "tokenizer_config.json add_bos_token).</p>"),
+            std::string::npos);
+}
+
 TEST(HtmlTest, RefusesAnIncompleteSummary) {
   EXPECT_THROW(make_report_html(ojson::object()), Error);
   const SweptRun r = sweep(false, {"sequential", "hierarchical"}, 4, 2);

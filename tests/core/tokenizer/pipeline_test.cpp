@@ -13,6 +13,8 @@
 #include "tokenizer/regex.h"
 #include "tokenizer/unicode.h"
 
+#include "../fixtures.h"
+
 namespace strata::tok {
 namespace {
 
@@ -65,35 +67,8 @@ TEST(TokenizerPipelineTest, Gpt2PreTokenization) {
   EXPECT_EQ(s, (std::vector<std::string>{"Hello", " ", " world", "'s", " 123", " don", "'", "T", "\n\n", "\t", "ok", "!?"}));
 }
 
-// A SentencePiece-like BPE over characters: "▁" for spaces, byte fallback, unk.
-J spm_tokenizer() {
-  J vocab = {{"<unk>", 0}, {"<s>", 1}, {"\xE2\x96\x81", 2}, {"a", 3}, {"b", 4}, {"ab", 5}, {"\xE2\x96\x81" "ab", 6},
-             {"c", 7}, {"bc", 8}};
-  for (int b = 0; b < 256; ++b) {
-    char name[8];
-    std::snprintf(name, sizeof name, "<0x%02X>", b);
-    vocab[name] = 9 + b;
-  }
-  return {{"added_tokens", J::array({{{"id", 0}, {"content", "<unk>"}, {"special", true}},
-                                     {{"id", 1}, {"content", "<s>"}, {"special", true}}})},
-          {"normalizer", {{"type", "Sequence"},
-                          {"normalizers", J::array({{{"type", "Prepend"}, {"prepend", "\xE2\x96\x81"}},
-                                                    {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\xE2\x96\x81"}}})}}},
-          {"pre_tokenizer", nullptr},
-          {"post_processor", {{"type", "TemplateProcessing"},
-                              {"single", J::array({{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
-                                                   {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}})},
-                              {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {1}}, {"tokens", {"<s>"}}}}}}}},
-          {"decoder", {{"type", "Sequence"},
-                       {"decoders", J::array({{{"type", "Replace"}, {"pattern", {{"String", "\xE2\x96\x81"}}}, {"content", " "}},
-                                              {{"type", "ByteFallback"}}, {{"type", "Fuse"}},
-                                              {{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}}})}}},
-          {"model", {{"type", "BPE"}, {"unk_token", "<unk>"}, {"byte_fallback", true}, {"fuse_unk", true},
-                     {"vocab", vocab}, {"merges", J::array({"a b", "\xE2\x96\x81 ab", "b c"})}}}};
-}
-
 TEST(TokenizerPipelineTest, SentencePieceStyleBpe) {
-  const Tokenizer tok = Tokenizer::from_json(spm_tokenizer().dump());
+  const Tokenizer tok = Tokenizer::from_json(fixtures::spm_tokenizer().dump());
   // "ab" (rank 0) wins over "bc" (rank 2); then "▁ab" (rank 1).
   EXPECT_EQ(tok.encode("abc"), (std::vector<int32_t>{6, 7}));
   EXPECT_EQ(tok.encode("abc", /*add_special=*/true), (std::vector<int32_t>{1, 6, 7}));
@@ -111,7 +86,7 @@ TEST(TokenizerPipelineTest, SentencePieceStyleBpe) {
 }
 
 TEST(TokenizerPipelineTest, UnkFusingAndDroppedCharacters) {
-  J j = spm_tokenizer();
+  J j = fixtures::spm_tokenizer();
   j["model"]["byte_fallback"] = false;
   EXPECT_EQ(Tokenizer::from_json(j.dump()).encode("a\xC3\xA9\xC3\xA9" "b"), (std::vector<int32_t>{2, 3, 0, 4}));
   j["model"]["fuse_unk"] = false;
@@ -122,7 +97,7 @@ TEST(TokenizerPipelineTest, UnkFusingAndDroppedCharacters) {
 }
 
 TEST(TokenizerPipelineTest, IgnoreMergesTakesWholePiecesFromTheVocab) {
-  J j = spm_tokenizer();
+  J j = fixtures::spm_tokenizer();
   j["normalizer"] = nullptr;
   j["model"]["vocab"]["abc"] = 300;  // reachable only as a whole piece
   j["model"]["ignore_merges"] = true;
@@ -140,7 +115,7 @@ TEST(TokenizerPipelineTest, ContinuingSubwordPrefix) {
 }
 
 TEST(TokenizerPipelineTest, AddedTokenFlags) {
-  J j = spm_tokenizer();
+  J j = fixtures::spm_tokenizer();
   j["normalizer"] = nullptr;
   j["decoder"] = nullptr;
   j["model"]["vocab"]["\xE2\x96\x81"] = 2;
