@@ -2,7 +2,9 @@
 """Independent PyTorch reference for strata's decoder, used by the C++ tests.
 
 Written from the Hugging Face modelling code of each family (not from strata's C++), in
-plain float32 torch:
+float32 torch (load_model(..., keep_dtype=True) keeps F16/BF16 weights as stored; forward
+then computes in that dtype with HF's casts: norms and softmax in float32, rotary cos/sin
+rounded to the activations' dtype):
   llama / mistral / qwen2 / gemma / gemma2: token embedding (gemma*: times sqrt(hidden) as a
     tensor of the config's torch_dtype), per layer RMSNorm (gemma*: x * (1 + w)) -> causal
     grouped-query attention (q/k/v/o biases where the family has them; rotate-half RoPE with
@@ -67,19 +69,22 @@ TORCH_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": 
 INT_VIEW = {"F32": torch.int32, "F16": torch.int16, "BF16": torch.int16}
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        data = f.read()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(data[8:8 + n])
+def read_safetensors(path, keep_dtype=False):
+    """name -> tensor, widened to float32 unless keep_dtype (then as stored: F16, BF16).
+    Reads tensor by tensor, so the file's bytes are never held beside the tensors."""
     tensors = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        begin, end = info["data_offsets"]
-        raw = bytearray(data[8 + n + begin:8 + n + end])
-        flat = torch.frombuffer(raw, dtype=DTYPES[info["dtype"]]) if raw else torch.empty(0)
-        tensors[name] = flat.float().reshape(info["shape"])
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            begin, end = info["data_offsets"]
+            raw = bytearray(end - begin)
+            f.seek(8 + n + begin)
+            f.readinto(raw)
+            flat = torch.frombuffer(raw, dtype=DTYPES[info["dtype"]]) if raw else torch.empty(0)
+            tensors[name] = (flat if keep_dtype else flat.float()).reshape(info["shape"])
     return tensors
 
 
@@ -97,15 +102,15 @@ def write_safetensors(path, tensors, dtype="F32"):
         f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
-def read_checkpoint(model_dir):
+def read_checkpoint(model_dir, keep_dtype=False):
     single = os.path.join(model_dir, "model.safetensors")
     if os.path.exists(single):
-        return read_safetensors(single)
+        return read_safetensors(single, keep_dtype)
     with open(os.path.join(model_dir, "model.safetensors.index.json")) as f:
         index = json.load(f)
     params = {}
     for shard in sorted(set(index["weight_map"].values())):
-        params.update(read_safetensors(os.path.join(model_dir, shard)))
+        params.update(read_safetensors(os.path.join(model_dir, shard), keep_dtype))
     return params
 
 
@@ -152,10 +157,10 @@ def family_config(cfg):
     return c
 
 
-def load_model(model_dir):
+def load_model(model_dir, keep_dtype=False):
     with open(os.path.join(model_dir, "config.json")) as f:
         c = family_config(json.load(f))
-    params = read_checkpoint(model_dir)
+    params = read_checkpoint(model_dir, keep_dtype)
     if c["type"] == "gpt2":  # the original checkpoints lack the "transformer." prefix
         params = {(k if k.startswith("transformer.") else "transformer." + k): v for k, v in params.items()}
     elif c["tied"]:
@@ -164,8 +169,10 @@ def load_model(model_dir):
 
 
 def rms_norm(x, w, c):
-    x = x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + c["eps"])
-    return x * (1.0 + w) if c["plus_one"] else x * w
+    """In float32 whatever x's dtype, as HF: gemma* scale by (1 + w) before rounding back to
+    x's dtype, the others round first and then scale by w."""
+    y = x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + c["eps"])
+    return (y * (1.0 + w.float())).type_as(x) if c["plus_one"] else w * y.type_as(x)
 
 
 def rotate_half(x):
@@ -201,7 +208,7 @@ def rope(x, positions, c):
     freqs = positions[:, :, None].float() * inv_frequencies(c)[None, None, :]  # (B, T, hd/2)
     emb = torch.cat((freqs, freqs), dim=-1)[:, None]  # (B, 1, T, hd)
     sin = -emb.sin() if os.environ.get("STRATA_REF_BREAK") == "rope" else emb.sin()
-    return x * emb.cos() + rotate_half(x) * sin
+    return x * emb.cos().to(x.dtype) + rotate_half(x) * sin.to(x.dtype)  # HF: cos, sin in x's dtype
 
 
 def linear(x, p, name, bias):
@@ -223,7 +230,7 @@ def attend(q, k, v, c, layer):
     if c.get("window") and c["sliding"](layer):
         allowed = allowed & (i - j < c["window"])
     scores = scores.masked_fill(~allowed, float("-inf"))
-    out = torch.softmax(scores, dim=-1) @ v  # (B, H, T, hd)
+    out = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype) @ v  # (B, H, T, hd); HF: softmax in float32
     return out.transpose(1, 2).reshape(B, T, H * hd)
 
 
