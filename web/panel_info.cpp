@@ -28,6 +28,10 @@ void draw_model_panel(const ModelPanel& panel, const PlatformInfo& platform) {
                   c.num_key_value_heads, c.head_dim, c.vocab_size, c.max_position_embeddings);
       ImGui::Text("%.2fM parameters stored as %s, run in float32", c.parameter_count() / 1e6,
                   panel.dtypes.empty() ? "?" : panel.dtypes.c_str());
+      if (panel.bos.add_bos)
+        ImGui::Text("BOS %d before every context (%s)", panel.bos.bos_id, panel.bos.reason.c_str());
+      else
+        ImGui::TextColored(kMuted, "no BOS (%s)", panel.bos.reason.c_str());
       if (panel.memory)
         ImGui::TextColored(kMuted, "memory: %s of the %s a model may use here", format::bytes(int64_t(panel.memory->total())).c_str(),
                            format::bytes(int64_t(kModelMemoryLimit)).c_str());

@@ -130,6 +130,7 @@ void load_fetched_model(ModelPanel& panel) {
   panel.error.clear();
   panel.model.reset();
   panel.tokenizer = std::make_shared<Tokenizer>();
+  panel.bos = {};
   const double start = now_ms();
   try {
     if (panel.files.empty())
@@ -139,6 +140,7 @@ void load_fetched_model(ModelPanel& panel) {
     panel.tokenizer = std::make_shared<const Tokenizer>(std::move(loaded.tokenizer));
     panel.config = loaded.weights->config;
     panel.dtypes = loaded.checkpoint.dtypes;
+    panel.bos = resolve_bos_policy(panel.dir, *panel.tokenizer, BosMode::kAuto);
     panel.status = ModelStatus::kLoaded;
   } catch (const std::exception& e) {
     panel.status = ModelStatus::kError;
@@ -272,7 +274,9 @@ void rebuild_run(App& app) {
   }
   try {
     std::shared_ptr<const Schedule> schedule = make_schedule(r.spec);
-    const int context = app.model.model->config().max_position_embeddings;
+    // With BOS on, position 0 holds it: the windows have one position less (as strata infer).
+    const BosPolicy& bos = app.model.bos;
+    const int context = app.model.model->config().max_position_embeddings - (bos.add_bos ? 1 : 0);
     r.budget_choices = schedule->budget_choices(r.target, context);
     r.default_budget = schedule->default_budget(r.target, context);  // throws when none fits
     if (std::find(r.budget_choices.begin(), r.budget_choices.end(), app.settings.budget) == r.budget_choices.end())
@@ -284,6 +288,8 @@ void rebuild_run(App& app) {
     for (const Token& t : app.text.tokens) ids.push_back(t.id);
     InferenceOptions opts;
     opts.top_k = app.settings.top_k;
+    opts.bos = bos.add_bos;
+    opts.bos_id = bos.bos_id;
     r.inference = std::make_unique<IterativeInference>(*app.model.model, ids, r.target, schedule, r.budget, opts);
     opts.top_k = 1;
     r.reference = std::make_unique<IterativeInference>(*app.model.model, ids, r.target,

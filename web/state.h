@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model_folder.h"
+#include "strata/bos_policy.h"
 #include "strata/config.h"
 #include "strata/inference.h"
 #include "strata/model.h"
@@ -71,6 +72,9 @@ struct ModelPanel {
   // the byte-level one, so that the chips still show the text.
   std::shared_ptr<Transformer> model;
   std::shared_ptr<const Tokenizer> tokenizer = std::make_shared<Tokenizer>();
+  // The folder's BOS policy as `strata infer --bos auto` resolves it (bos_policy.h), so the
+  // page's contexts are the CLI's: BOS at position 0 before each window when it is on.
+  BosPolicy bos;
 };
 
 // ---- What to run -----------------------------------------------------------------------

@@ -52,6 +52,7 @@ json model_json(const ModelPanel& m) {
   for (const ModelFile& f : m.files) files.push_back({{"name", f.name}, {"bytes", f.bytes}});
   json model = {{"status", to_string(m.status)}, {"url", m.url}, {"files", files}, {"read", m.read},
                 {"error", m.error}, {"config", nullptr}, {"dtypes", m.dtypes}, {"load_ms", m.load_ms},
+                {"bos", m.status == ModelStatus::kLoaded ? to_json(m.bos) : json(nullptr)},
                 {"memory", nullptr}, {"memory_limit", kModelMemoryLimit}, {"maximum_memory", kMaximumMemory}};
   if (m.config) {
     model["config"] = config_to_json(*m.config);

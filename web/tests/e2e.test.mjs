@@ -462,6 +462,7 @@ test("a picked or dropped model folder runs as the native CLI runs it; bad ones 
     s = await state(page);
     assert.equal(s.run.target, target);
     const native = nativeInfer(text, target, "hierarchical", null, dir);
+    assert.deepEqual(s.model.bos, native.bos, `${name}: the folder's BOS policy, as strata infer --bos auto resolves it`);
     assert.equal(native.iterations.length, s.run.iterations, `${name}: the same number of levels`);
     assert.equal(native.budget, s.run.budget, `${name}: the same default budget`);
     assert.equal(native.target_token, s.run.target_token);
