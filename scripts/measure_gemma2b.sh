@@ -34,4 +34,14 @@ for n in 16 256; do
       "peak RSS $(field "$out" peak_rss_mib 0) MiB, $(field "$out" bits_per_token 6) bits/token"
   done
 done
+# The analysis itself: 3 targets of the hierarchical schedule at L = 256, from ids (the
+# synthetic model has no tokenizer).
+ids=$build/gemma2b-ids-600.json
+/usr/bin/python3 -c "import random; random.seed(7); print([random.randrange(256000) for _ in range(600)])" > "$ids"
+log=$build/gemma2b-analyze-time.txt
+/usr/bin/time -v "$build/bin/strata" --threads "$threads" analyze --model "$model" --ids "$ids" --budget 256 --targets 3 \
+  --schedules hierarchical --bos never --force --out "$build/gemma2b-analyze" 2> "$log" > /dev/null
+grep "strata analyze:" "$log" | head -1
+echo "analyze, strata: wall $(grep "Elapsed (wall clock)" "$log" | awk '{print $NF}')," \
+  "peak RSS $(( $(grep "Maximum resident set size" "$log" | awk '{print $NF}') / 1024 )) MiB"
 echo "load average after: $(uptime | sed 's/.*load average: //')"

@@ -201,16 +201,12 @@ void print_plan_line(const Prepared& p, const std::string& ranks) {
   std::string paths;
   for (size_t i = 0; i < plan.passes.per_target.size(); ++i)
     paths += "\n  " + plan.labels[size_t(plan.passes.per_target[i])] + " per target: " + plan.passes.why_per_target[i];
-  // The padding of batched passes can make a sweep cost a little more than the contexts.
   const double own = double(plan.own_token_forwards), spent = double(plan.spent_token_forwards);
-  char ratio[48];
-  if (spent <= 0 || own >= spent) std::snprintf(ratio, sizeof ratio, "%.1fx less", spent > 0 ? own / spent : 0.0);
-  else std::snprintf(ratio, sizeof ratio, "%.2fx more, padding", spent / own);
   std::fprintf(stderr,
                "strata analyze: %lld targets (%s), %zu schedules%s; the schedules' own cost %s token-forwards, the sweep "
                "runs %s (%s)%s\n",
                (long long)plan.targets(), plan.target_selection().c_str(), p.specs.size(), ranks.c_str(),
-               with_thousands(own).c_str(), with_thousands(spent).c_str(), ratio, paths.c_str());
+               with_thousands(own).c_str(), with_thousands(spent).c_str(), sharing_words(own, spent).c_str(), paths.c_str());
 }
 
 // The progress line's status: the schedules' own cost of the finished targets beside what ran.

@@ -119,4 +119,8 @@ std::string make_report_html(const nlohmann::ordered_json& summary);
 // main schedules' ranks at L, and each schedule's seconds and token-forwards per second.
 std::string summary_headline(const nlohmann::ordered_json& summary);
 
+// The sweep's spent token-forwards against the schedules' own cost, in words: "43.0x less",
+// or "1.22x more, padding" when batched passes' padding outweighs what sharing saved.
+std::string sharing_words(double own_token_forwards, double spent_token_forwards);
+
 }  // namespace strata

@@ -29,6 +29,11 @@ std::string human(double v) {
 
 }  // namespace
 
+std::string sharing_words(double own, double spent) {
+  if (!(spent > 0) || own >= spent) return format("%.1fx less", spent > 0 ? own / spent : 0.0);
+  return format("%.2fx more, padding", spent / own);
+}
+
 std::string summary_headline(const nlohmann::ordered_json& summary) {
   using ojson = nlohmann::ordered_json;
   const ojson none = ojson::object();
@@ -60,9 +65,9 @@ std::string summary_headline(const nlohmann::ordered_json& summary) {
   if (compute.contains("own") && compute.contains("spent")) {
     const ojson &own = compute["own"], &spent = compute["spent"];
     out += format("  compute: the schedules' own cost %s token-forwards (each target run alone); the sweep spent %s "
-                  "(%.1fx less) in %.0f forward calls, %.1f s, %.0f token-forwards/s, Gram %.1f s\n",
+                  "(%s) in %.0f forward calls, %.1f s, %.0f token-forwards/s, Gram %.1f s\n",
                   human(number(own, "token_forwards")).c_str(), human(number(spent, "token_forwards")).c_str(),
-                  number(compute, "sharing_factor"),
+                  sharing_words(number(own, "token_forwards"), number(spent, "token_forwards")).c_str(),
                   number(spent, "forward_calls"), number(spent, "seconds"), number(spent, "token_forwards_per_second"),
                   number(spent, "gram_seconds"));
   }

@@ -72,5 +72,14 @@ TEST(HeadlineTest, ComputeInTwoViewsAndTheDomainWarning) {
             "  WARNING: This text is far outside.\n");
 }
 
+// Far-apart targets can cost more than their own contexts (padding): said as more, not as
+// "0.8x less" (seen on the synthetic Gemma-2B).
+TEST(HeadlineTest, SharingInWordsEitherWay) {
+  EXPECT_EQ(sharing_words(3289600, 61925), "53.1x less");
+  EXPECT_EQ(sharing_words(1533, 1533), "1.0x less");
+  EXPECT_EQ(sharing_words(1533, 1869), "1.22x more, padding");
+  EXPECT_EQ(sharing_words(1533, 0), "0.0x less");
+}
+
 }  // namespace
 }  // namespace strata
