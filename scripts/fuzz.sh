@@ -43,8 +43,12 @@ for t in "${targets[@]}"; do
   OMP_NUM_THREADS=1 "$bin" -max_total_time=$((minutes * 60)) -max_len=65536 -print_final_stats=1 -timeout=600 \
     "${parallel[@]}" -artifact_prefix="$findings/" -dict="tests/fuzz/$t.dict" \
     "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1 || true
+  # With -jobs the parent's log already repeats its workers' final stats: count each
+  # worker's own log once.
+  counted=$log
+  [[ $jobs -gt 1 ]] && counted=$(ls fuzz-*.log 2>/dev/null || true)
+  execs=$(cat $counted /dev/null | grep -h 'stat::number_of_executed_units' | awk '{s += $2} END {print s + 0}')
   if [[ $jobs -gt 1 ]]; then cat fuzz-*.log >>"$log" 2>/dev/null || true; rm -f fuzz-*.log; fi
-  execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s += $2} END {print s + 0}')
   crashes=$(find "$findings" -type f | wc -l)
   summary+=("$(printf '%-12s %12s executions  %5s corpus files  %s findings' "$t" "$execs" "$(ls "$corpus" | wc -l)" "$crashes")")
 done
