@@ -168,14 +168,31 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
     }
   }
   if (c.rope.scaling != RopeScaling::kNone && rope_inv_freq_.empty()) rope_inv_freq_ = arch::rope_inv_freq(c);
-  // ops::attention is the fast path; the options it lacks go through arch::attention.
   const float query_scale = c.attention.query_pre_attn_scalar > 0 ? c.attention.query_pre_attn_scalar : float(c.head_dim);
   const float score_scale = 1.0f / std::sqrt(query_scale);
   const int past = cache ? cache->length() : 0;  // earlier tokens whose keys the cache holds
 
+  // Rows nobody reads leave the last layer after its keys and values: every row's key and
+  // value is attended to, but the queries, o_proj, the MLP, the final norm and the head are
+  // needed only at the R requested rows (one of T when a context's prediction is all that
+  // is read). Inference only: training reads every row.
+  const int R = rows.empty() ? T : int(rows.size());
+  const bool narrow_last = !keep_all_layers && R < T;
+  // ops::attention is the fast path; the options it lacks go through arch::attention.
+  auto attend = [&](float* out, const float* q, const float* keys, const float* values, int nb, int nq, int seen,
+                    int window, float* probs) {
+    if ((window == 0 || window >= seen + nq) && c.attention.logit_softcap == 0 && c.attention.query_pre_attn_scalar == 0)
+      ops::attention(out, q, keys, values, nb, nq, H, c.num_key_value_heads, c.head_dim, probs, seen);
+    else
+      arch::attention(out, q, keys, values, nb, nq, H, c.num_key_value_heads, c.head_dim, score_scale, window,
+                      c.attention.logit_softcap, seen);
+  };
+
   for (int l = 0; l < L; ++l) {
     const LayerWeights& lw = w.layers[size_t(l)];
     const size_t s = keep_all_layers ? size_t(l) : 0;  // which saved slot this layer writes
+    const bool narrow = narrow_last && l == L - 1;
+    const size_t Nq = narrow ? size_t(B) * R : N;  // rows past the keys and values
     // Training keeps the stream after attention (x_mid) and after the MLP (x_out) of every
     // layer for backward; inference updates one stream in place.
     float* x_mid = keep_all_layers ? a.residual_mid.data() + s * N * d : x;
@@ -194,69 +211,90 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
 
     // Attention block: x + [post_norm](o_proj(attention(rope(q), rope(k), v))).
     norm(attn_in, x, lw.attn_norm, lw.attn_norm_bias, int(N), a.attn_inv_rms.data() + s * N);
-    linear(q, attn_in, lw.wq, lw.bq, int(N), qd, d);
     linear(k, attn_in, lw.wk, lw.bk, int(N), kvd, d);
     linear(v, attn_in, lw.wv, lw.bv, int(N), kvd, d);
+    const float* q_in = attn_in;
+    const int32_t* q_positions = positions.data();
+    if (narrow) {  // the requested rows of the stream and of attention's input, (B, R) each
+      ensure(narrow_x_, Nq * d);
+      ensure(narrow_in_, Nq * d);
+      narrow_positions_.resize(Nq);
+      for (int b = 0; b < B; ++b)
+        for (int r = 0; r < R; ++r) {
+          const size_t from = size_t(b) * T + size_t(rows[size_t(r)]), to = size_t(b) * R + size_t(r);
+          std::copy_n(x + from * d, d, narrow_x_.data() + to * d);
+          std::copy_n(attn_in + from * d, d, narrow_in_.data() + to * d);
+          narrow_positions_[to] = positions[from];
+        }
+      x = x_mid = x_out = narrow_x_.data();
+      q_in = narrow_in_.data();
+      q_positions = narrow_positions_.data();
+    }
+    linear(q, q_in, lw.wq, lw.bq, int(Nq), qd, d);
     if (c.position == PositionEncoding::kRoPE) {
       if (rope_inv_freq_.empty()) {
-        ops::rope(q, positions.data(), int(N), H, c.head_dim, c.rope_theta);
+        ops::rope(q, q_positions, int(Nq), H, c.head_dim, c.rope_theta);
         ops::rope(k, positions.data(), int(N), c.num_key_value_heads, c.head_dim, c.rope_theta);
       } else {
-        arch::rope(q, positions.data(), int(N), H, c.head_dim, rope_inv_freq_.data());
+        arch::rope(q, q_positions, int(Nq), H, c.head_dim, rope_inv_freq_.data());
         arch::rope(k, positions.data(), int(N), c.num_key_value_heads, c.head_dim, rope_inv_freq_.data());
       }
     }
     const int window = c.attention.sliding_at(l) ? c.attention.sliding_window : 0;
     const float* keys = k - size_t(past) * kvd;  // with the cache's earlier rows
     const float* values = v - size_t(past) * kvd;
-    if ((window == 0 || window >= past + T) && c.attention.logit_softcap == 0 && c.attention.query_pre_attn_scalar == 0)
-      ops::attention(attn_out, q, keys, values, B, T, H, c.num_key_value_heads, c.head_dim, probs, past);
-    else
-      arch::attention(attn_out, q, keys, values, B, T, H, c.num_key_value_heads, c.head_dim, score_scale, window,
-                      c.attention.logit_softcap, past);
+    if (!narrow) {
+      attend(attn_out, q, keys, values, B, T, past, window, probs);
+    } else {  // each requested row is one query that sees its sequence's keys up to itself
+      for (int b = 0; b < B; ++b)
+        for (int r = 0; r < R; ++r) {
+          const size_t i = size_t(b) * R + size_t(r), seq = size_t(b) * T * kvd;  // B is 1 with a cache
+          attend(attn_out + i * qd, q + i * qd, keys + seq, values + seq, 1, 1, past + rows[size_t(r)], window, nullptr);
+        }
+    }
     if (drop) {  // training (no biases, no post-norms): the branch apart, then masked into the stream
       ops::matmul(mlp_scratch_.data(), attn_out, lw.wo, int(N), d, qd);
       dropout_residual(x_mid, x, mlp_scratch_.data(), a.dropout_keep.data() + (s * 2 + 0) * N * d, N * d, dropout, l, 0);
     } else {
       if (x_mid != x) std::copy(x, x + N * d, x_mid);
-      residual_branch(x_mid, attn_out, lw.wo, lw.bo, lw.post_attn_norm, int(N), qd);
+      residual_branch(x_mid, attn_out, lw.wo, lw.bo, lw.post_attn_norm, int(Nq), qd);
     }
 
     // MLP block: x_mid + [post_norm](down(act(gate(h)) * up(h))), or down(gelu(up(h))).
-    norm(mlp_in, x_mid, lw.mlp_norm, lw.mlp_norm_bias, int(N), a.mlp_inv_rms.data() + s * N);
-    linear(up, mlp_in, lw.w_up, lw.b_up, int(N), f, d);
+    norm(mlp_in, x_mid, lw.mlp_norm, lw.mlp_norm_bias, int(Nq), a.mlp_inv_rms.data() + s * N);
+    linear(up, mlp_in, lw.w_up, lw.b_up, int(Nq), f, d);
     if (c.gated_mlp()) {
-      linear(gate, mlp_in, lw.w_gate, lw.b_gate, int(N), f, d);
-      ops::gated_activation(act, gate, up, N * f, c.gate_activation());
+      linear(gate, mlp_in, lw.w_gate, lw.b_gate, int(Nq), f, d);
+      ops::gated_activation(act, gate, up, Nq * f, c.gate_activation());
     } else {
-      std::copy(up, up + N * f, act);
-      arch::gelu_tanh(act, N * f);
+      std::copy(up, up + Nq * f, act);
+      arch::gelu_tanh(act, Nq * f);
     }
     if (drop) {
       ops::matmul(mlp_scratch_.data(), act, lw.w_down, int(N), d, f);
       dropout_residual(x_out, x_mid, mlp_scratch_.data(), a.dropout_keep.data() + (s * 2 + 1) * N * d, N * d, dropout, l, 1);
     } else {
       if (x_out != x_mid) std::copy(x_mid, x_mid + N * d, x_out);
-      residual_branch(x_out, act, lw.w_down, lw.b_down, lw.post_mlp_norm, int(N), f);
+      residual_branch(x_out, act, lw.w_down, lw.b_down, lw.post_mlp_norm, int(Nq), f);
     }
     x = x_out;
   }
   if (cache) cache->append(T);
 
-  // Final norm and output head, only at the requested rows.
-  norm(a.final_norm.data(), x, w.final_norm, w.final_norm_bias, int(N), a.final_inv_rms.data());
-  const int R = rows.empty() ? T : int(rows.size());
+  // Final norm and output head at the requested rows: final_norm holds them as (B, R, d),
+  // the logits (B, R, vocab).
   ensure(a.logits, size_t(B) * R * c.vocab_size);
-  if (rows.empty()) {
-    ops::matmul(a.logits.data(), a.final_norm.data(), w.lm_head, int(N), c.vocab_size, d);
-  } else {
-    ensure(mlp_scratch_, size_t(B) * R * d);
+  if (narrow_last || rows.empty()) {  // x holds exactly those rows
+    norm(a.final_norm.data(), x, w.final_norm, w.final_norm_bias, B * R, a.final_inv_rms.data());
+  } else {  // rows asked for in another order, or repeated
+    norm(mlp_scratch_.data(), x, w.final_norm, w.final_norm_bias, int(N), a.final_inv_rms.data());
+    ensure(a.final_norm, size_t(B) * R * d);
     for (int b = 0; b < B; ++b)
       for (int r = 0; r < R; ++r)
-        std::copy_n(a.final_norm.data() + (size_t(b) * T + rows[r]) * d, d,
-                    mlp_scratch_.data() + (size_t(b) * R + r) * d);
-    ops::matmul(a.logits.data(), mlp_scratch_.data(), w.lm_head, B * R, c.vocab_size, d);
+        std::copy_n(mlp_scratch_.data() + (size_t(b) * T + size_t(rows[size_t(r)])) * d, d,
+                    a.final_norm.data() + (size_t(b) * R + size_t(r)) * d);
   }
+  ops::matmul(a.logits.data(), a.final_norm.data(), w.lm_head, B * R, c.vocab_size, d);
   if (c.final_logit_softcap > 0) arch::softcap(a.logits.data(), size_t(B) * R * c.vocab_size, c.final_logit_softcap);
 }
 

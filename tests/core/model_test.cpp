@@ -162,26 +162,42 @@ TEST(ModelTest, TorchComparisonDetectsBrokenRope) {
             100 * kTolerance);
 }
 
-// Logits for selected rows equal those rows of the full forward pass.
+// Logits asked for at some rows equal those rows of the full forward pass, and so does the
+// final hidden state sweeps read (activations().final_norm, (B, R, d)). Asked for fewer
+// rows than T, the last layer runs past attention on those rows only. The calls share one
+// Transformer: a call must not return an earlier call's extent.
+void expect_rows_of_full_forward(const std::shared_ptr<Weights>& w, const Batch& b,
+                                 const std::vector<std::vector<int>>& row_sets, const char* label) {
+  const int V = w->config.vocab_size, d = w->config.hidden_size;
+  Transformer full_model(w);
+  auto full_logits = full_model.forward(b.tokens, b.positions, b.B, b.T);
+  const std::vector<float> full(full_logits.begin(), full_logits.end());
+  const std::vector<float> full_hidden(full_model.activations().final_norm.begin(),
+                                       full_model.activations().final_norm.begin() + size_t(b.B) * b.T * d);
+  Transformer model(w);
+  for (const std::vector<int>& rows : row_sets) {
+    auto part = model.forward(b.tokens, b.positions, b.B, b.T, rows);
+    const size_t R = rows.size();
+    ASSERT_EQ(part.size(), size_t(b.B) * R * V);
+    std::vector<float> expected, expected_hidden;
+    for (int s = 0; s < b.B; ++s)
+      for (int r : rows) {
+        const size_t at = size_t(s) * b.T + size_t(r);
+        expected.insert(expected.end(), full.begin() + at * V, full.begin() + (at + 1) * V);
+        expected_hidden.insert(expected_hidden.end(), full_hidden.begin() + at * d, full_hidden.begin() + (at + 1) * d);
+      }
+    const std::vector<float> hidden(model.activations().final_norm.begin(),
+                                    model.activations().final_norm.begin() + size_t(b.B) * R * d);
+    EXPECT_LE(testref::max_relative_error(part, expected), 1e-5) << label << ": " << R << " rows from " << rows[0];
+    EXPECT_LE(testref::max_relative_error(hidden, expected_hidden), 1e-5) << label << ": " << R << " rows from " << rows[0];
+  }
+}
+
 TEST(ModelTest, RowsSelectLogitsOfFullForward) {
   const ModelConfig c = llama_config();
-  auto w = random_model(c, 4);
   const Batch b = random_batch(2, 9, c.vocab_size, 14);
-  const std::vector<float> full = strata_logits(w, b);
-  const int V = c.vocab_size;
-  Transformer model(w);
-  // Two rows first, then one: the second call must not return the first call's extent.
-  for (const std::vector<int>& rows : {std::vector<int>{0, 5}, std::vector<int>{b.T - 1}}) {
-    auto part = model.forward(b.tokens, b.positions, b.B, b.T, rows);
-    const int R = int(rows.size());
-    ASSERT_EQ(part.size(), size_t(b.B) * R * V);
-    std::vector<float> expected;
-    for (int s = 0; s < b.B; ++s)
-      for (int r : rows)
-        expected.insert(expected.end(), full.begin() + (size_t(s) * b.T + r) * V,
-                        full.begin() + (size_t(s) * b.T + r + 1) * V);
-    EXPECT_LE(testref::max_relative_error(part, expected), 1e-6) << "rows {" << rows[0] << (R > 1 ? ",...}" : "}");
-  }
+  // Fewer rows than T, in order and not; then as many rows as T, repeated and out of order.
+  expect_rows_of_full_forward(random_model(c, 4), b, {{0, 5}, {b.T - 1}, {7, 2}, {8, 8, 0, 1, 2, 3, 4, 5, 6}}, "llama");
 }
 
 TEST(ModelTest, ForwardIsDeterministic) {
@@ -402,6 +418,16 @@ std::vector<FamilyCase> family_cases() {
                      {{"learned positions", [](Weights& w) { zero_tensors(w, "wpe.weight"); }}}});
   }
   return cases;
+}
+
+// The narrowed last layer meets every family's options: sliding windows, soft-caps,
+// post-norms, biases, learned positions.
+TEST(ModelTest, RowsSelectLogitsOfFullForwardInEveryFamily) {
+  for (const FamilyCase& fc : family_cases()) {
+    const ModelConfig c = config_from_json(fc.spec["config"]);
+    const Batch b = random_batch(2, fc.T, c.vocab_size, 22);
+    expect_rows_of_full_forward(random_model(c, 21), b, {{1, fc.T - 2}, {fc.T - 1}}, fc.name);
+  }
 }
 
 class HfCheckpointTorch : public testing::TestWithParam<FamilyCase> {};

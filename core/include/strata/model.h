@@ -28,7 +28,8 @@ struct Dropout {
 // 1 if element `index` ((row, column) of the (N, d) branch output, row-major) is kept.
 bool dropout_keeps(const Dropout& dropout, int layer, int branch, uint64_t index);
 
-// Activations of one forward pass. Shapes per layer, N = B*T rows.
+// Activations of one forward pass. Shapes per layer, N = B*T rows (at inference the last
+// layer's queries and everything after attention hold only the requested rows, B*R).
 struct Activations {
   int B = 0, T = 0;
   bool keep_all_layers = false;  // training keeps every layer's activations for backward
@@ -42,8 +43,8 @@ struct Activations {
   std::vector<float> mlp_in;     // (L, N, d)
   std::vector<float> mlp_inv_rms;  // (L, N)
   std::vector<float> gate, up, act;  // (L, N, f)
-  std::vector<float> final_norm;   // (N, d)
-  std::vector<float> final_inv_rms;  // (N)
+  std::vector<float> final_norm;   // (B, R, d) at the R requested rows, as the logits
+  std::vector<float> final_inv_rms;  // (B*R)
   std::vector<float> logits;     // (B, R, vocab) for the R requested rows
   Dropout dropout;               // of the last training pass (p 0 at inference)
   std::vector<uint8_t> dropout_keep;  // (L, 2, N, d) when dropout.p > 0: 1 kept, 0 dropped
@@ -103,6 +104,9 @@ class Transformer {
   std::vector<float> mlp_scratch_;  // (N, d): logits rows at inference, a branch's output in training
   std::vector<float> branch_;         // (N, d) Gemma 2's post-normed branch output
   std::vector<float> rope_inv_freq_;  // scaled RoPE only: head_dim/2 frequencies
+  // The last layer's stream, attention input and positions at the requested rows (B*R).
+  std::vector<float> narrow_x_, narrow_in_;
+  std::vector<int32_t> narrow_positions_;
 
 };
 

@@ -63,7 +63,7 @@ void run_per_target(Transformer& model, std::span<const int32_t> tokens, const S
         const size_t at = size_t(b) * K + k;
         lse[at] = log_sum_exp(z, V);
         surprisal[at] = (lse[at] - double(z[tokens[size_t(plan.targets[size_t(t0 + b)])]])) / ln2;
-        const float* src = form.form() == GramForm::kHidden ? hidden + (size_t(b) * T + size_t(T - 1)) * d : z;
+        const float* src = form.form() == GramForm::kHidden ? hidden + size_t(b) * d : z;
         std::copy_n(src, stored, v.data() + at * stored);
       }
       result.per_target.token_forwards += int64_t(B) * T;

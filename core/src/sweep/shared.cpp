@@ -157,7 +157,7 @@ void run_shared(Transformer& model, std::span<const int32_t> tokens, const Sweep
         const int32_t target_token = tokens[size_t(plan.targets[it.target])];
         slot.lse[size_t(it.length_index)] = lse;
         slot.surprisal[size_t(it.length_index)] = (lse - double(z[target_token])) / ln2;
-        const float* v = form.form() == GramForm::kHidden ? hidden + (size_t(it.b) * T + size_t(it.row)) * d : z;
+        const float* v = form.form() == GramForm::kHidden ? hidden + (size_t(it.b) * R + size_t(row_at[size_t(it.row)])) * d : z;
         std::copy_n(v, stored, slot.v.data() + size_t(it.length_index) * stored);
         ++slot.filled[size_t(it.length_index)];  // one item per (target, length): no two threads share it
       }
