@@ -6,6 +6,7 @@
 
 #include "format.h"
 #include "strata/error.h"
+#include "strata/model.h"
 #include "strata/weights.h"
 
 namespace strata::web {
@@ -63,9 +64,12 @@ ModelMemory model_memory(const ModelConfig& c, uint64_t weight_file_bytes, uint6
   const uint64_t width = 5 * uint64_t(c.hidden_size) + 2 * uint64_t(c.q_dim()) + 2 * uint64_t(c.kv_dim()) +
                          3 * uint64_t(c.intermediate_size);
   m.activations = sizeof(float) * (rows * width + 2 * uint64_t(c.vocab_size));
-  // The head is never packed: the page asks for the logits of one row per context.
+  // Every matrix packed once where Transformer::pack_weights takes the model (run.cpp);
+  // else the widest layer matrix, packed per call (never the head: the page asks for the
+  // logits of one row per context).
   const uint64_t widest = std::max({uint64_t(c.intermediate_size), uint64_t(c.q_dim()), 3 * uint64_t(c.hidden_size)});
-  m.packing = sizeof(float) * widest * uint64_t(c.hidden_size);
+  const uint64_t packed_once = Transformer::packed_bytes(c);
+  m.packing = packed_once <= Transformer::kMaxPackedBytes ? packed_once : sizeof(float) * widest * uint64_t(c.hidden_size);
   return m;
 }
 

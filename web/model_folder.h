@@ -55,7 +55,7 @@ struct ModelMemory {
   uint64_t files = 0;        // the weight files, read whole while loading
   uint64_t tokenizer = 0;    // tokenizer.json and what is built from it
   uint64_t activations = 0;  // one forward pass over min(context, kMaxPageTokens) tokens
-  uint64_t packing = 0;      // the largest layer matrix as float32 (matmul panels; not the head)
+  uint64_t packing = 0;      // matmul panels: every matrix packed once, or the largest layer matrix
   uint64_t total() const { return weights + files + tokenizer + activations + packing; }
 };
 ModelMemory model_memory(const ModelConfig& c, uint64_t weight_file_bytes, uint64_t tokenizer_bytes);

@@ -137,6 +137,7 @@ void load_fetched_model(ModelPanel& panel) {
       throw Error("no model files at " + panel.url + " (assets/model/ was empty when the page was built)");
     LoadedModel loaded = strata::load_model(panel.dir);
     panel.model = std::make_shared<Transformer>(loaded.weights);
+    panel.model->pack_weights();  // within the memory model_memory counted
     panel.tokenizer = std::make_shared<const Tokenizer>(std::move(loaded.tokenizer));
     panel.config = loaded.weights->config;
     panel.dtypes = loaded.checkpoint.dtypes;

@@ -8,7 +8,9 @@
 
 namespace strata {
 
-Decoder::Decoder(std::shared_ptr<const Weights> weights) : model_(std::move(weights)), cache_(model_.config()) {}
+Decoder::Decoder(std::shared_ptr<const Weights> weights) : model_(std::move(weights)), cache_(model_.config()) {
+  model_.pack_weights();  // a prompt's prefill takes the packed-panel kernel
+}
 
 std::span<const float> Decoder::prefill(std::span<const int32_t> tokens) {
   if (tokens.empty()) throw Error("decode: no tokens to prefill");

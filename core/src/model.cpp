@@ -41,6 +41,30 @@ void dropout_residual(float* out, const float* x, const float* branch, uint8_t* 
   }
 }
 
+// The matrices a forward pass multiplies by, with their (N, K): per layer q, k, v, o and
+// the MLP's, then the head (layer -1).
+struct MatrixSlot {
+  int layer;
+  ops::WeightRef LayerWeights::*member;
+  int N, K;
+};
+
+std::vector<MatrixSlot> forward_matrices(const ModelConfig& c) {
+  const int d = c.hidden_size, f = c.intermediate_size;
+  std::vector<MatrixSlot> m;
+  for (int l = 0; l < c.num_hidden_layers; ++l) {
+    m.push_back({l, &LayerWeights::wq, c.q_dim(), d});
+    m.push_back({l, &LayerWeights::wk, c.kv_dim(), d});
+    m.push_back({l, &LayerWeights::wv, c.kv_dim(), d});
+    m.push_back({l, &LayerWeights::wo, d, c.q_dim()});
+    if (c.gated_mlp()) m.push_back({l, &LayerWeights::w_gate, f, d});
+    m.push_back({l, &LayerWeights::w_up, f, d});
+    m.push_back({l, &LayerWeights::w_down, d, f});
+  }
+  m.push_back({-1, nullptr, c.vocab_size, d});
+  return m;
+}
+
 // A value as the model's dtype would hold it (F16 and BF16 round to nearest even).
 float round_to_dtype(float v, DType t) {
   if (t == DType::kBF16) return bf16_to_f32(f32_to_bf16(v));
@@ -58,6 +82,29 @@ bool dropout_keeps(const Dropout& dropout, int layer, int branch, uint64_t index
 
 Transformer::Transformer(std::shared_ptr<const Weights> weights) : weights_(std::move(weights)) {
   if (!weights_) throw Error("Transformer: no weights");
+}
+
+size_t Transformer::packed_bytes(const ModelConfig& c) {
+  size_t floats = 0;
+  for (const MatrixSlot& s : forward_matrices(c)) floats += ops::packed_weight_floats(s.N, s.K);
+  return floats * sizeof(float);
+}
+
+bool Transformer::pack_weights() {
+  if (packed_view_) return true;
+  const ModelConfig& c = config();
+  if (packed_bytes(c) > kMaxPackedBytes) return false;
+  auto view = std::make_unique<WeightViews>(weights_->view);
+  packed_.resize(packed_bytes(c) / sizeof(float));
+  float* dst = packed_.data();
+  for (const MatrixSlot& s : forward_matrices(c)) {
+    ops::WeightRef& w = s.layer < 0 ? view->lm_head : view->layers[size_t(s.layer)].*s.member;
+    ops::pack_weight(w, s.N, s.K, dst);
+    w.panels = dst;
+    dst += ops::packed_weight_floats(s.N, s.K);
+  }
+  packed_view_ = std::move(view);
+  return true;
 }
 
 double Transformer::forward_flops(const ModelConfig& c, int n, int logit_rows) {
@@ -93,6 +140,7 @@ std::span<const float> Transformer::forward_for_training(std::span<const int32_t
                                                          std::span<const int32_t> positions, int B,
                                                          int T, const Dropout& dropout) {
   if (!(dropout.p >= 0.0f && dropout.p < 1.0f)) throw Error("forward: dropout probability must be in [0, 1)");
+  if (packed_view_) throw Error("forward: a model with packed weights is for inference, not training");
   // The backward pass (train/backward.cpp) covers the Llama/Gemma decoder only.
   if (!config().trainable())
     throw Error("training a " + config().model_type + " model with these options is not supported");
@@ -104,7 +152,7 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
                       int T, std::span<const int> rows, bool keep_all_layers, const Dropout& dropout,
                       KVCache* cache) {
   const ModelConfig& c = weights_->config;
-  const WeightViews& w = weights_->view;
+  const WeightViews& w = packed_view_ ? *packed_view_ : weights_->view;
   if (B <= 0 || T <= 0) throw Error("forward: batch and sequence length must be positive");
   const size_t N = size_t(B) * T;
   if (tokens.size() != N || positions.size() != N)

@@ -1,6 +1,6 @@
 // The default model end to end: forward latency for one sequence of n = 1, 2, 4, …, 256
 // tokens (logits at the last row, as iterative inference needs), throughput for 1×256
-// and 8×256, and one training step (forward, backward, AdamW) on B = 8 windows of 256.
+// and 8×256 (and the same without the weights packed once), and one training step (forward, backward, AdamW) on B = 8 windows of 256.
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -32,10 +32,13 @@ struct Batch {
   }
 };
 
-void BM_Forward(benchmark::State& state) {
+// packed: the weights packed once (Transformer::pack_weights, as every command runs), or
+// repacked by every call of 32 rows or more.
+void forward_case(benchmark::State& state, bool packed) {
   const int B = int(state.range(0)), T = int(state.range(1));
   strata::bench::set_threads(int(state.range(2)));
   strata::Transformer model(default_model().weights);
+  if (packed) model.pack_weights();
   const Batch batch(B, T);
   const std::vector<int> last_row = {T - 1};
   for (auto _ : state) benchmark::DoNotOptimize(model.forward(batch.tokens, batch.positions, B, T, last_row).data());
@@ -43,12 +46,19 @@ void BM_Forward(benchmark::State& state) {
   state.counters["GFLOP/s"] = benchmark::Counter(
       1e-9 * B * strata::Transformer::forward_flops(model.config(), T), benchmark::Counter::kIsIterationInvariantRate);
 }
+void BM_Forward(benchmark::State& state) { forward_case(state, /*packed=*/true); }
+void BM_ForwardRepacking(benchmark::State& state) { forward_case(state, /*packed=*/false); }
 BENCHMARK(BM_Forward)
     ->Name("forward")
     ->ArgNames({"B", "T", "threads"})
     ->ArgsProduct({{1}, benchmark::CreateRange(1, 256, 2), {1, 2}})
     ->Args({8, 256, 1})
     ->Args({8, 256, 2})
+    ->UseRealTime();
+BENCHMARK(BM_ForwardRepacking)
+    ->Name("forward_repacking")
+    ->ArgNames({"B", "T", "threads"})
+    ->ArgsProduct({{1}, {64, 256}, {1, 2}})
     ->UseRealTime();
 
 // One optimiser step of the default model's architecture from its trained weights (the

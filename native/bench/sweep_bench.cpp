@@ -19,6 +19,7 @@ void BM_Sweep(benchmark::State& state, const std::string& schedule) {
   const int budget = int(state.range(0));
   strata::bench::set_threads(2);
   strata::Transformer model(strata::bench::default_model().weights);
+  model.pack_weights();
   strata::SweepOptions options;
   options.budget = budget;
   options.schedules = {schedule};

@@ -313,6 +313,7 @@ int run_local(const Prepared& p) {
     };
     print_plan_line(p, "");
     Transformer model(p.weights);
+    model.pack_weights();
     const nlohmann::ordered_json summary = run_analysis(
         model, p.tok ? &*p.tok : nullptr, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words(), .on_row = on_row, .on_progress = on_progress});
     dir.commit(summary);
@@ -374,6 +375,7 @@ int run_team(const Prepared& p, distributed::Team& team) {
     const SweepOptions& part = parts[size_t(rank)];
     if (!part.positions.empty()) {
       Transformer model(p.weights);
+      model.pack_weights();
       mine = run_sweep(
           model, p.tokens, part, [&](const SweepRow& r) { rows.push_back(r); },
           [&](const SweepProgress& q) {

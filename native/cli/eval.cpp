@@ -47,6 +47,7 @@ Subcommand add_eval(CLI::App& app) {
             const BosPolicy bos = tok ? resolve_bos_policy(a->model, *tok, bos_mode)
                                       : resolve_bos_policy(a->model, nullptr, weights->config.vocab_size, bos_mode);
             Transformer model(weights);
+            model.pack_weights();
             // A given --context is checked by evaluate (in [2, the model's context]), never replaced.
             const int T = context->count() > 0 ? a->context : weights->config.max_position_embeddings;
             ProgressBar bar("eval", int64_t(tokens.size()) - (bos.add_bos ? 0 : 1), "tok");

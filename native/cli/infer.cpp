@@ -42,6 +42,7 @@ Subcommand add_infer(CLI::App& app) {
             const int positions = weights->config.max_position_embeddings - (bos.add_bos ? 1 : 0);
             const int L = budget->count() > 0 ? a->budget : schedule->default_budget(t, positions);
             Transformer model(weights);
+            model.pack_weights();
             IterativeInference run(model, tokens, t, schedule, L,
                                    {.top_k = a->top_k, .bos = bos.add_bos, .bos_id = bos.bos_id});
             run.run_all();

@@ -20,6 +20,11 @@ namespace strata::ops {
 struct WeightRef {
   const void* data = nullptr;
   DType dtype = DType::kF32;
+  // The whole matrix's wᵀ already packed by pack_weight, when its owner keeps that copy
+  // (inference on fixed weights): products of 4 rows or more then take the broadcast
+  // kernel without packing per call (from 32 rows, where they would pack, with the same
+  // sums). plus() drops it: it describes the whole matrix only.
+  const float* panels = nullptr;
   WeightRef() = default;  // null: a tensor the architecture lacks
   WeightRef(const float* w) : data(w) {}  // NOLINT: implicit on purpose, float weights as before
   WeightRef(const void* w, DType t) : data(w), dtype(t) {}
@@ -33,6 +38,11 @@ struct WeightRef {
 // weights are (out, in), so every output is a dot product of two contiguous rows.
 // Computed in float (exact products of the widened weights) unless compute() is kBF16.
 void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate = false);
+
+// w(N,K)ᵀ in float as the broadcast kernel reads it (column panels), into dst, which holds
+// packed_weight_floats(N, K); the result goes into WeightRef::panels.
+size_t packed_weight_floats(int N, int K);
+void pack_weight(WeightRef w, int N, int K, float* dst);
 
 // c(M,N) = a(M,K) · b(K,N), or c += ... when accumulate; b row-major, a read with any
 // strides: element (i,p) of a is a[i·a_row_stride + p·a_col_stride], so aᵀ costs nothing.

@@ -281,18 +281,20 @@ void matmul_nn_blocks(float* c, int ldc, const float* a, size_t rs, size_t cs, P
 
 // Below this many rows, repacking b costs more than the kernel gains from it.
 constexpr int kPackRows = 32;
+// Panels packed once (WeightRef::panels) pay from fewer rows: on the default model at
+// context 16 the broadcast kernel took 2.2–3.1 ms against the dot-product tile's 3.8–6.1
+// (1 thread, a loaded machine); at one row (decoding) the tile, reading w as stored, wins.
+constexpr int kPackedPanelRows = 4;
 
 // b (K, N) copied into column panels of kNNBlockN: panel bn is K×64, row-major and
 // contiguous (PackPanel above). The kernel streams a 16 KB slice of one panel per tile;
 // read straight from a matrix whose rows are N or K floats apart, such slices map onto a
 // few L1 sets at the model's sizes and evict each other. b is src (K, N) as given, or
 // (transposed) src = w (N, K) of y = x·wᵀ, in its stored type.
-const float* pack_panels(const void* src, DType t, bool transposed, int K, int N, [[maybe_unused]] bool parallel) {
-  thread_local std::vector<float> packed;  // reused across calls
+void pack_panels_into(const void* src, DType t, bool transposed, int K, int N, [[maybe_unused]] bool parallel,
+                      float* dst) {
   const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   const size_t panel_size = size_t(K) * kNNBlockN;
-  if (packed.size() < panel_size * blocks_n) packed.resize(panel_size * blocks_n);
-  float* dst = packed.data();
   const size_t ld = transposed ? size_t(K) : size_t(N);
 #pragma omp parallel for schedule(static) if (parallel)
   for (int bn = 0; bn < blocks_n; ++bn) {
@@ -300,7 +302,14 @@ const float* pack_panels(const void* src, DType t, bool transposed, int K, int N
     HWY_DYNAMIC_DISPATCH(PackPanel)(src, t, ld, transposed, K, n0, std::min(kNNBlockN, N - n0),
                                     dst + size_t(bn) * panel_size);
   }
-  return dst;
+}
+
+const float* pack_panels(const void* src, DType t, bool transposed, int K, int N, bool parallel) {
+  thread_local std::vector<float> packed;  // reused across calls
+  const size_t floats = packed_weight_floats(N, K);
+  if (packed.size() < floats) packed.resize(floats);
+  pack_panels_into(src, t, transposed, K, N, parallel, packed.data());
+  return packed.data();
 }
 
 // The kernel on packed panels of b; c's rows are ldc apart.
@@ -316,10 +325,11 @@ void matmul_nn_packed(float* c, int ldc, const float* a, size_t rs, size_t cs, c
 
 // With enough rows the product runs as y = x·(wᵀ) on the broadcast kernel of matmul_nn,
 // which has no horizontal sums, once wᵀ is packed (N·K copies against M·N·K
-// multiply-adds). Fewer rows (decoding, short contexts) keep the dot-product kernel,
-// which reads w as it is.
+// multiply-adds; none when the caller keeps w packed). Fewer rows (decoding, short
+// contexts) keep the dot-product kernel, which reads w as it is.
 void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
   const int64_t work = int64_t(M) * N * K;
+  if (w.panels && M >= kPackedPanelRows) return matmul_nn_packed(y, N, x, size_t(K), 1, w.panels, M, N, K, accumulate);
   if (M >= kPackRows) {
     // wᵀ is packed kPackFloats at a time (whole panels), so the float copy of a large
     // matrix stays bounded: whole, a 256k-token head of width 2048 would be 2 GB of floats
@@ -342,6 +352,12 @@ void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool
       HWY_DYNAMIC_DISPATCH(MatmulBlock)(y, x, w.data, w.dtype, bm * kBlockM, std::min(M, (bm + 1) * kBlockM),
                                         bn * kBlockN, std::min(N, (bn + 1) * kBlockN), N, K,
                                         accumulate);
+}
+
+size_t packed_weight_floats(int N, int K) { return size_t((N + kNNBlockN - 1) / kNNBlockN) * size_t(K) * kNNBlockN; }
+
+void pack_weight(WeightRef w, int N, int K, float* dst) {
+  pack_panels_into(w.data, w.dtype, /*transposed=*/true, K, N, int64_t(N) * K > kParallelWork, dst);
 }
 
 void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
