@@ -33,7 +33,7 @@ for tool in llama-bench llama-perplexity llama-tokenize; do
 done
 [[ -f $llama/gguf-py/gguf/gguf_writer.py ]] || die "$llama/gguf-py/gguf/gguf_writer.py not found (is $llama a llama.cpp source checkout?)"
 /usr/bin/python3 -c 'import numpy, torch' 2>/dev/null || die "needs python3-numpy and python3-torch (run scripts/setup.sh)"
-text=../shared/data/sherlock/adventures.txt
+text=assets/text/adventures.txt
 [[ -f $text ]] || die "$text not found (the benchmark text)"
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -60,7 +60,7 @@ done
 cat "$out/agree.json"
 
 echo "== strata-bench ($out/strata.json)"
-build/bin/strata-bench --model="$model" --benchmark_filter='^(forward/B:1/T:(16|64|256)/|decode/prompt:1/)' \
+build/bin/strata-bench --model="$model" --text="$text" --benchmark_filter='^(forward/B:1/T:(16|64|256)/|decode/prompt:1/)' \
   --benchmark_min_time="$min_time" --benchmark_out="$out/strata.json" --benchmark_out_format=json
 for dtype in f32 f16; do
   echo "== llama-bench ${dtype^^} ($out/llama-bench-$dtype.json)"
