@@ -47,7 +47,7 @@ void set_threads(int n) {
 }  // namespace strata::bench
 
 int main(int argc, char** argv) {
-  strata::native::default_to_passive_waiting(argv);
+  strata::native::choose_omp_waiting(argv);
   using strata::bench::inputs;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("hardware_threads", std::to_string(std::thread::hardware_concurrency()));
   const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
   const char* spin_count = std::getenv("GOMP_SPINCOUNT");
-  benchmark::AddCustomContext("omp_wait_policy", wait_policy ? wait_policy : "(libgomp default: spin)");
+  benchmark::AddCustomContext("omp_wait_policy", wait_policy ? wait_policy : spin_count ? "(spin, then sleep)" : "(libgomp default: spin)");
   if (spin_count) benchmark::AddCustomContext("gomp_spincount", spin_count);
   benchmark::AddCustomContext("model", inputs().model_dir);
   benchmark::RunSpecifiedBenchmarks();

@@ -57,7 +57,7 @@ std::optional<DType> held_dtype(const std::string& dtype) {
 }  // namespace strata::cli
 
 int main(int argc, char** argv) {
-  strata::native::default_to_passive_waiting(argv);
+  strata::native::choose_omp_waiting(argv);
   CLI::App app{"strata: one transformer, many inference schedules"};
   app.require_subcommand(1);
   int threads = 0;
