@@ -95,13 +95,22 @@ bool Transformer::pack_weights() {
   const ModelConfig& c = config();
   if (packed_bytes(c) > kMaxPackedBytes) return false;
   auto view = std::make_unique<WeightViews>(weights_->view);
+  const bool bf16 = ops::compute() == ops::Compute::kBF16;
   packed_.resize(packed_bytes(c) / sizeof(float));
+  size_t bf16_elements = 0;
+  if (bf16)
+    for (const MatrixSlot& s : forward_matrices(c)) bf16_elements += ops::bf16_weight_elements(s.N, s.K);
+  packed_bf16_.resize(bf16_elements);
   float* dst = packed_.data();
+  uint16_t* dst16 = packed_bf16_.data();
   for (const MatrixSlot& s : forward_matrices(c)) {
     ops::WeightRef& w = s.layer < 0 ? view->lm_head : view->layers[size_t(s.layer)].*s.member;
     ops::pack_weight(w, s.N, s.K, dst);
+    if (bf16) ops::pack_weight_bf16(w, s.N, s.K, dst16);
     w.panels = dst;
+    if (bf16) w.bf16_rows = dst16;
     dst += ops::packed_weight_floats(s.N, s.K);
+    if (bf16) dst16 += ops::bf16_weight_elements(s.N, s.K);
   }
   packed_view_ = std::move(view);
   return true;

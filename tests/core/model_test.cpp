@@ -20,6 +20,7 @@
 #include "reference_harness.h"
 #include "strata/error.h"
 #include "strata/model_dir.h"
+#include "strata/ops.h"
 #include "strata/schedule.h"
 
 namespace strata {
@@ -457,6 +458,27 @@ TEST(ModelTest, PackedWeightsGiveIdenticalLogits) {
   ASSERT_TRUE(packed.pack_weights());
   const Batch b = random_batch(1, 4, w->config.vocab_size, 26);
   EXPECT_THROW(packed.forward_for_training(b.tokens, b.positions, 1, 4), Error);
+}
+
+// Under --compute bf16, packing also keeps every matrix rounded to bfloat16: the same
+// results as rounding per call, with each of this CPU's bf16 kernels.
+TEST(ModelTest, PackedBf16WeightsGiveIdenticalLogits) {
+  const ModelConfig c = llama_config();
+  auto w = random_model(c, 27);
+  const Batch b = random_batch(2, 20, c.vocab_size, 28);  // 40 rows
+  for (ops::Bf16Kernel kernel : ops::available_bf16_kernels()) {
+    ops::set_bf16_kernel(kernel);
+    ops::set_compute(ops::Compute::kBF16);
+    Transformer per_call(w), packed(w);
+    packed.pack_weights();
+    auto e = per_call.forward(b.tokens, b.positions, b.B, b.T);
+    const std::vector<float> expected(e.begin(), e.end());
+    auto g = packed.forward(b.tokens, b.positions, b.B, b.T);
+    const std::vector<float> got(g.begin(), g.end());
+    ops::set_compute(ops::Compute::kF32);
+    EXPECT_EQ(got, expected) << ops::bf16_kernel_name(kernel);
+  }
+  ops::set_bf16_kernel(ops::available_bf16_kernels().front());
 }
 
 class HfCheckpointTorch : public testing::TestWithParam<FamilyCase> {};

@@ -62,7 +62,9 @@ class Transformer {
   // rows or more then stop repacking each matrix (40% of a context-64 forward of the
   // default model), with bit-identical logits; calls of 4 to 31 rows take the broadcast
   // kernel too, equal within float rounding. Costs packed_bytes(config()) beside the
-  // weights; above kMaxPackedBytes nothing is packed and it returns false.
+  // weights; above kMaxPackedBytes nothing is packed and it returns false. Under
+  // Compute::kBF16 (ops::compute() when called) it also keeps each matrix rounded to
+  // bfloat16 as those kernels read it (2 bytes per parameter more), with the same results.
   bool pack_weights();
   static size_t packed_bytes(const ModelConfig& c);
   static constexpr size_t kMaxPackedBytes = size_t(512) << 20;
@@ -113,6 +115,7 @@ class Transformer {
   // After pack_weights: the weights' views with every matrix's panels set, and the panels.
   std::unique_ptr<WeightViews> packed_view_;
   std::vector<float> packed_;
+  std::vector<uint16_t> packed_bf16_;  // under --compute bf16: every matrix rounded, as its kernels read it
   Activations acts_;
   std::vector<float> mlp_scratch_;  // (N, d): logits rows at inference, a branch's output in training
   std::vector<float> branch_;         // (N, d) Gemma 2's post-normed branch output

@@ -25,6 +25,9 @@ struct WeightRef {
   // kernel without packing per call (from 32 rows, where they would pack, with the same
   // sums). plus() drops it: it describes the whole matrix only.
   const float* panels = nullptr;
+  // The same for Compute::kBF16: w rounded to bfloat16 in the padded rows its kernels read
+  // (pack_weight_bf16), so that they stop rounding it per call.
+  const uint16_t* bf16_rows = nullptr;
   WeightRef() = default;  // null: a tensor the architecture lacks
   WeightRef(const float* w) : data(w) {}  // NOLINT: implicit on purpose, float weights as before
   WeightRef(const void* w, DType t) : data(w), dtype(t) {}
@@ -43,6 +46,10 @@ void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool acc
 // packed_weight_floats(N, K); the result goes into WeightRef::panels.
 size_t packed_weight_floats(int N, int K);
 void pack_weight(WeightRef w, int N, int K, float* dst);
+// w(N,K) rounded to bfloat16 as Compute::kBF16's kernels read it, into dst, which holds
+// bf16_weight_elements(N, K); the result goes into WeightRef::bf16_rows.
+size_t bf16_weight_elements(int N, int K);
+void pack_weight_bf16(WeightRef w, int N, int K, uint16_t* dst);
 
 // c(M,N) = a(M,K) · b(K,N), or c += ... when accumulate; b row-major, a read with any
 // strides: element (i,p) of a is a[i·a_row_stride + p·a_col_stride], so aᵀ costs nothing.

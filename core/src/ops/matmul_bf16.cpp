@@ -3,7 +3,7 @@
 // give the same products: AMX tiles (amx.cpp), AVX512-BF16 dot products (avx512_bf16.cpp),
 // and, on any other CPU, the float kernel on the rounded values. The x86 kernels read x
 // and w as rows of bf16 (bf16_kernels.h): x is rounded here on every call, w only when it
-// is not already stored as bf16 in whole tiles.
+// is not already stored as bf16 in whole tiles or kept rounded by its owner.
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -136,6 +136,13 @@ void set_bf16_kernel(Bf16Kernel k) {
   g_kernel.store(int(k), std::memory_order_relaxed);
 }
 
+size_t bf16_weight_elements(int N, int K) { return round_up(size_t(N), bf16::kTile) * round_up(size_t(K), bf16::kKBlock); }
+
+void pack_weight_bf16(WeightRef w, int N, int K, uint16_t* dst) {
+  pack_rows(w.data, w.dtype, size_t(K), N, K, int(round_up(size_t(N), bf16::kTile)),
+            int(round_up(size_t(K), bf16::kKBlock)), dst);
+}
+
 namespace bf16 {
 
 void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
@@ -151,9 +158,10 @@ void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool acc
     xp.resize(xb.size() / 2);
     pair_rows(xb.data(), Mp, Kp, xp.data());
   }
-  // A BF16 checkpoint is read in place when whole tiles fit it; anything else is rounded into a copy.
-  const uint16_t* wp = static_cast<const uint16_t*>(w.data);
-  if (w.dtype != DType::kBF16 || K != Kp || N != Np) {
+  // A BF16 checkpoint is read in place when whole tiles fit it, a copy its owner keeps as
+  // is (pack_weight_bf16); anything else is rounded into a copy here.
+  const uint16_t* wp = w.bf16_rows ? w.bf16_rows : static_cast<const uint16_t*>(w.data);
+  if (!w.bf16_rows && (w.dtype != DType::kBF16 || K != Kp || N != Np)) {
     wb.resize(size_t(Np) * Kp);
     pack_rows(w.data, w.dtype, size_t(K), N, K, Np, Kp, wb.data());
     wp = wb.data();
