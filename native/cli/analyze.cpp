@@ -11,6 +11,9 @@
 // what the model directory's files ask for, bos_policy.h).
 // The output is atomic: everything is written into OUT.tmp-PID next to --out and renamed
 // into place at the end; on any error or Ctrl-C the temporary directory is removed.
+// --pieces N cuts the targets as N ranks would and runs the pieces one after another, each
+// kept in OUT.pieces when finished (analyze_pieces.h), so a long run killed at any moment
+// goes on with --resume; the report is written from the pieces as rank 0 writes it.
 // Under mpirun (a build with STRATA_MPI) every rank checks the arguments and loads the
 // files, the ranks agree before any work, each sweeps one cost-balanced shard of the
 // targets, and rank 0 gathers the parts, merges them in rank order and writes the report
@@ -26,9 +29,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <numeric>
 #include <optional>
 
+#include "analyze_pieces.h"
 #include "commands.h"
 #include "distributed/team.h"
 #include "progress.h"
@@ -37,6 +43,7 @@
 #include "strata/error.h"
 #include "strata/file_util.h"
 #include "strata/model_dir.h"
+#include "strata/ops.h"
 #include "strata/report.h"
 #include "strata/schedule.h"
 #include "strata/sweep_wire.h"
@@ -53,10 +60,11 @@ extern "C" void on_analyze_signal(int) { g_interrupted = true; }
 struct AnalyzeArgs {
   std::string model, text, ids, dtype, out, schedules = "sequential,hierarchical", by, targets = "100", span, bos = "auto";
   int budget = 256, batch = 64;
+  int pieces = 0;  // --pieces N; 0: one sweep
   int64_t stride = 0;
   double tolerance = 1e-2;
-  bool with_empty = false, force = false, no_prefix_sharing = false;
-  bool targets_given = false, stride_given = false;
+  bool with_empty = false, force = false, no_prefix_sharing = false, resume = false;
+  bool targets_given = false, stride_given = false, pieces_given = false;
 };
 
 // A non-negative integer, all of `text`, or -1.
@@ -115,6 +123,7 @@ std::vector<std::string> split_specs(const std::string& list) {
 struct Prepared {
   AnalyzeArgs args;
   std::shared_ptr<Weights> weights;
+  CheckpointInfo checkpoint;     // the model's weight files
   std::optional<Tokenizer> tok;  // none when --ids scores a model without one
   std::string text;
   std::vector<int32_t> tokens;
@@ -146,6 +155,8 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
   if (a.batch < 1) throw Error("--batch must be at least 1");
   if (a.stride < 0) throw Error("--stride must not be negative");
   if (a.budget < 1) throw Error("--budget L=" + std::to_string(a.budget) + " must be at least 1");
+  if (a.pieces_given && a.pieces < 1) throw Error("--pieces must be at least 1, got " + std::to_string(a.pieces));
+  if (a.resume && !a.pieces_given) throw Error("--resume goes on from the pieces of a run with --pieces N; give --pieces");
   const BosMode bos_mode = parse_bos_mode(a.bos);
   const std::vector<std::string> specs = split_specs(a.schedules);
   std::vector<std::unique_ptr<Schedule>> schedules;
@@ -154,7 +165,8 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
 
   // 2. Model and text.
   // Ids need no tokenizer: one the directory has still gives tokens.csv its token text.
-  const auto weights = std::make_shared<Weights>(load_weights(a.model, nullptr, held_dtype(a.dtype)));
+  CheckpointInfo checkpoint;
+  const auto weights = std::make_shared<Weights>(load_weights(a.model, &checkpoint, held_dtype(a.dtype)));
   const std::optional<Tokenizer> tok = load_tokenizer(a.model, weights->config, /*required=*/a.ids.empty());
   const std::string text = a.ids.empty() ? read_text(a.text) : std::string();
   const std::vector<int32_t> tokens = a.ids.empty() ? tok->encode(text) : read_ids(a.ids, weights->config.vocab_size);
@@ -192,7 +204,7 @@ Prepared prepare(AnalyzeArgs a, bool writes_output) {
   o.text_path = input;
   o.text_bytes = int64_t(text.size());
   AnalysisPlan plan = plan_analysis(o, tok ? &*tok : nullptr, tokens, weights->config);
-  return {std::move(a), weights, tok, text, tokens, specs, std::move(plan)};
+  return {std::move(a), weights, std::move(checkpoint), tok, text, tokens, specs, std::move(plan)};
 }
 
 // The line before the sweep: targets, schedules, both costs, the per-target reasons.
@@ -325,6 +337,68 @@ int run_local(const Prepared& p) {
   }
 }
 
+// The plan's targets in `count` cost-balanced parts (shard_targets), each a sweep of its own
+// numbered as in the whole (first_target: per-target calls as in one process, the same
+// bits), so that merged in order they are the whole sweep; a part is empty when there are
+// fewer targets than parts. planned: each part's token-forwards.
+std::vector<SweepOptions> split_sweep(const Prepared& p, int count, std::vector<int64_t>& planned) {
+  const std::vector<std::vector<int64_t>> shards = shard_targets(p.plan.passes, count);
+  std::vector<SweepOptions> parts(size_t(count), p.plan.sweep);
+  planned.assign(size_t(count), 0);
+  int64_t before = 0;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    parts[k].positions = k < shards.size() ? shards[k] : std::vector<int64_t>{};
+    parts[k].first_target = before;
+    before += int64_t(parts[k].positions.size());
+    if (!parts[k].positions.empty())
+      planned[k] = plan_sweep(p.weights->config, int64_t(p.tokens.size()), parts[k]).spent_token_forwards();
+  }
+  return parts;
+}
+
+// The report of a sweep run in parts (ranks, or pieces) of consecutive targets, given in
+// target order: the statistics merged in that order, the rows replayed in one sweep's
+// order, and --out written (committed). Part k's entry in the record starts with
+// label(k, part) (e.g. {"rank": 1}); record(summary, entries) puts the entries into the
+// summary. The summary's wall time is earlier_seconds plus the time since `start`.
+using PartLabel = std::function<nlohmann::ordered_json(int k, const distributed::TeamPart& part)>;
+using PartsRecord = std::function<void(nlohmann::ordered_json& summary, nlohmann::ordered_json entries)>;
+nlohmann::ordered_json write_parts(const Prepared& p, std::vector<distributed::TeamPart> parts, double earlier_seconds,
+                                   std::chrono::steady_clock::time_point start, const PartLabel& label,
+                                   const PartsRecord& record) {
+  const AnalysisPlan& plan = p.plan;
+  SweepResult merged;
+  std::vector<std::vector<SweepRow>> shard_rows;
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (size_t k = 0; k < parts.size(); ++k) {
+    distributed::TeamPart& part = parts[k];
+    SweepResult s = decode_sweep(part.sweep);
+    nlohmann::ordered_json entry = label(int(k), part);
+    entry["targets"] = int64_t(s.targets.size());
+    entry["first_target"] = s.targets.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.targets.front());
+    entry["last_target"] = s.targets.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.targets.back());
+    entry["spent_token_forwards"] = s.spent().token_forwards;
+    entry["seconds"] = part.seconds;
+    entries.push_back(std::move(entry));
+    if (!s.schedules.empty()) {  // a part without targets adds nothing
+      if (merged.schedules.empty()) merged = std::move(s);
+      else merged.merge(s);
+      shard_rows.push_back(decode_rows(part.rows));
+    }
+    part = {};
+  }
+
+  OutputDir dir(p.args.out, plan.options.by_word);
+  AnalysisWriter writer(p.tok ? &*p.tok : nullptr, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words()});
+  writer.add_shards(shard_rows);
+  shard_rows = {};
+  nlohmann::ordered_json summary =
+      writer.summary(merged, p.weights->config, earlier_seconds + seconds_between(start));
+  record(summary, std::move(entries));
+  dir.commit(summary);
+  return summary;
+}
+
 // Several ranks (distributed/team.h): each sweeps its shard, with its rows kept in memory;
 // rank 0 shows the job's one progress line, gathers the parts, merges the statistics in rank
 // (= target) order, replays the rows in one sweep's order and only then writes, so a failure
@@ -338,16 +412,9 @@ int run_team(const Prepared& p, distributed::Team& team) {
   const int64_t n_schedules = int64_t(p.specs.size()), n_targets = plan.targets();
   // Every rank computes every shard's plan (the same on all of them): its own part, and
   // the job's total for the progress line.
-  const std::vector<std::vector<int64_t>> shards = shard_targets(plan.passes, ranks);
-  std::vector<SweepOptions> parts(size_t(ranks), plan.sweep);
-  int64_t planned = 0, before = 0;
-  for (int r = 0; r < ranks; ++r) {
-    parts[size_t(r)].positions = size_t(r) < shards.size() ? shards[size_t(r)] : std::vector<int64_t>{};
-    parts[size_t(r)].first_target = before;  // per-target calls as in one process: the same bits
-    before += int64_t(parts[size_t(r)].positions.size());
-    if (!parts[size_t(r)].positions.empty())
-      planned += plan_sweep(p.weights->config, int64_t(p.tokens.size()), parts[size_t(r)]).spent_token_forwards();
-  }
+  std::vector<int64_t> planned_per_rank;
+  const std::vector<SweepOptions> parts = split_sweep(p, ranks, planned_per_rank);
+  const int64_t planned = std::accumulate(planned_per_rank.begin(), planned_per_rank.end(), int64_t(0));
   // A hidden fault for the tests: this rank fails (throws, or with STRATA_TEST_FAIL_MODE=kill
   // dies of SIGKILL) after its first forward call.
   const char* fault = std::getenv("STRATA_TEST_FAIL_RANK");
@@ -391,38 +458,19 @@ int run_team(const Prepared& p, distributed::Team& team) {
     if (rank != 0) return 0;
 
     // Rank 0: merge in rank order (shards are consecutive target ranges), rows in one sweep's order.
-    SweepResult merged;
-    std::vector<std::vector<SweepRow>> shard_rows;
-    nlohmann::ordered_json record = nlohmann::ordered_json::array();
     int64_t received = 0;
-    for (int r = 0; r < ranks; ++r) {
-      const TeamPart& g = gathered[size_t(r)];
-      SweepResult s = decode_sweep(g.sweep);
-      if (r > 0) received += int64_t(g.sweep.size() + g.rows.size());
-      record.push_back({{"rank", r},
-                        {"targets", int64_t(s.targets.size())},
-                        {"first_target", s.targets.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.targets.front())},
-                        {"last_target", s.targets.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.targets.back())},
-                        {"spent_token_forwards", s.spent().token_forwards},
-                        {"seconds", g.seconds},
-                        {"bytes_sent", r == 0 ? int64_t(0) : int64_t(g.sweep.size() + g.rows.size())}});
-      if (s.schedules.empty()) continue;  // a rank without targets
-      if (merged.schedules.empty()) merged = std::move(s);
-      else merged.merge(s);
-      shard_rows.push_back(decode_rows(g.rows));
-    }
-    gathered = {};
-
-    OutputDir dir(a.out, plan.options.by_word);
-    AnalysisWriter writer(p.tok ? &*p.tok : nullptr, p.tokens, plan, {.tokens_csv = dir.tokens(), .words_csv = dir.words()});
-    writer.add_shards(shard_rows);
-    shard_rows = {};
-    nlohmann::ordered_json summary = writer.summary(merged, p.weights->config, seconds_between(start));
-    summary["distributed"] = {{"ranks", ranks},
+    for (int r = 1; r < ranks; ++r) received += int64_t(gathered[size_t(r)].sweep.size() + gathered[size_t(r)].rows.size());
+    const nlohmann::ordered_json summary = write_parts(
+        p, std::move(gathered), 0.0, start,
+        [](int r, const TeamPart& g) {
+          return nlohmann::ordered_json{{"rank", r}, {"bytes_sent", r == 0 ? int64_t(0) : int64_t(g.sweep.size() + g.rows.size())}};
+        },
+        [&](nlohmann::ordered_json& s, nlohmann::ordered_json shards) {
+          s["distributed"] = {{"ranks", ranks},
                               {"openmp_threads_per_rank", omp_get_max_threads()},
                               {"bytes_received_by_rank_0", received},
-                              {"shards", record}};
-    dir.commit(summary);
+                              {"shards", std::move(shards)}};
+        });
     team.finish();
     print_done(a, plan.options.by_word, summary);
     return 0;
@@ -436,6 +484,153 @@ int run_team(const Prepared& p, distributed::Team& team) {
   }
 }
 
+// What the pieces' bits depend on (analyze_pieces.h), keyed as the command line says it:
+// the model's files, the text's tokens and every option that changes a sweep's rows or
+// statistics. --tolerance only changes the summary written from the merged pieces, so it
+// may differ between a run and its resume; so may --threads (float rounding only).
+Fingerprint run_fingerprint(const Prepared& p) {
+  const AnalyzeArgs& a = p.args;
+  const AnalysisOptions& o = p.plan.options;
+  std::string model_hashes = content_hash(read_file(a.model + "/config.json"));
+  for (const std::string& file : p.checkpoint.files) {
+    const FileBytes bytes = map_file(a.model + "/" + file);
+    model_hashes += content_hash({reinterpret_cast<const char*>(bytes.data), bytes.size});
+  }
+  auto hash_of = [](const auto& values) {
+    return content_hash({reinterpret_cast<const char*>(values.data()), values.size() * sizeof(values[0])});
+  };
+  auto on_off = [](bool on) { return on ? "on" : "off"; };
+  auto path = [](const std::string& f) { return fs::weakly_canonical(f).string(); };
+  std::string specs;
+  for (const std::string& s : p.specs) specs += (specs.empty() ? "" : ",") + s;
+  Fingerprint f;
+  f["--pieces"] = a.pieces;
+  f["--model"] = path(a.model);
+  f["model files hash"] = content_hash(model_hashes);
+  f["--dtype"] = a.dtype.empty() ? "as stored" : a.dtype;
+  f["--compute"] = ops::compute_name(ops::compute());
+  f[a.ids.empty() ? "--text" : "--ids"] = path(o.text_path);
+  f["text hash"] = content_hash(p.text);
+  f["tokens hash"] = hash_of(p.tokens);
+  f["--budget"] = a.budget;
+  f["--schedules"] = specs;
+  f["--targets"] = a.targets;
+  f["--span"] = a.span.empty() ? "none" : a.span;
+  f["--stride"] = a.stride;
+  f["--by"] = a.by.empty() ? "token" : a.by;
+  f["--batch"] = a.batch;
+  f["--with-empty"] = on_off(a.with_empty);
+  f["--bos"] = o.bos ? "id " + std::to_string(o.bos_id) + " before every context" : "none";
+  f["--no-prefix-sharing"] = on_off(a.no_prefix_sharing);
+  f["targets hash"] = hash_of(p.plan.sweep.positions);
+  return f;
+}
+
+// One process, the targets in --pieces N cut as N ranks would cut them and run one after
+// another: each finished piece is kept in OUT.pieces (analyze_pieces.h) before the next
+// starts, and when all are there the report is written from them as rank 0 writes it from
+// the ranks' parts (write_parts), so a run killed at any moment goes on with --resume to
+// the same report.
+int run_pieces(const Prepared& p) {
+  using distributed::TeamPart;
+  using distributed::TeamProgress;
+  const AnalysisPlan& plan = p.plan;
+  const int count = p.args.pieces;
+  const int64_t n_schedules = int64_t(p.specs.size()), n_targets = plan.targets();
+  std::vector<int64_t> planned;
+  const std::vector<SweepOptions> parts = split_sweep(p, count, planned);
+  const PiecesDir pieces(p.args.out, count, run_fingerprint(p), p.args.resume);
+  std::vector<bool> resumed(static_cast<size_t>(count));  // per piece: kept by an earlier run
+  std::string resumed_list;
+  for (int k = 0; k < count; ++k)
+    if ((resumed[size_t(k)] = pieces.has(k))) resumed_list += (resumed_list.empty() ? "" : ", ") + std::to_string(k + 1);
+  const int64_t total = std::accumulate(planned.begin(), planned.end(), int64_t(0));
+  print_plan_line(p, ", in " + std::to_string(count) + " pieces (" + with_thousands(double(total)) +
+                         " token-forwards in all: each reruns the passes before its first target)");
+  if (!resumed_list.empty())
+    std::fprintf(stderr, "strata analyze: resumed from %s: pieces %s of %d already there\n", pieces.path().c_str(),
+                 resumed_list.c_str(), count);
+  // A hidden fault for the tests: after piece K is kept, this process raises SIGKILL
+  // (STRATA_TEST_SIGNAL=TERM: SIGTERM, as from a user's kill or a session's end).
+  const char* fault = std::getenv("STRATA_TEST_SIGNAL_AFTER_PIECE");
+  const char* fault_signal = std::getenv("STRATA_TEST_SIGNAL");
+  const int fault_after = fault ? std::atoi(fault) : 0;
+
+  SignalGuard signals;
+  try {
+    // One progress line for the whole job: the pieces kept count as run.
+    const int64_t own_per_target = std::accumulate(plan.token_forwards_per_target.begin(),
+                                                   plan.token_forwards_per_target.end(), int64_t(0));
+    auto piece_work = [&](int k) {
+      const int64_t targets = int64_t(parts[size_t(k)].positions.size());
+      return TeamProgress{planned[size_t(k)], targets * own_per_target, targets * n_schedules};
+    };
+    TeamProgress finished;
+    for (int k = 0; k < count; ++k)
+      if (resumed[size_t(k)]) finished.add(piece_work(k));
+    ProgressBar bar("analyze", total, "tok-fwd");
+    bar.set_start(finished.spent);
+    std::optional<Transformer> model;
+    for (int k = 0; k < count; ++k) {
+      if (resumed[size_t(k)]) continue;
+      check_interrupted();
+      std::vector<SweepRow> rows;
+      SweepResult mine;
+      const auto start = std::chrono::steady_clock::now();
+      if (!parts[size_t(k)].positions.empty()) {
+        if (!model) {
+          model.emplace(p.weights);
+          model->pack_weights();
+        }
+        mine = run_sweep(
+            *model, p.tokens, parts[size_t(k)], [&](const SweepRow& r) { rows.push_back(r); },
+            [&](const SweepProgress& q) {
+              check_interrupted();
+              TeamProgress t = finished;
+              t.add({q.spent_token_forwards, q.own_token_forwards, q.done});
+              bar.update(t.spent, progress_status(t.spent, t.own, t.done, n_schedules, n_targets));
+            });
+      }
+      pieces.write(k, {encode_sweep(mine), encode_rows(rows), seconds_between(start)});
+      finished.add(piece_work(k));
+      if (k + 1 == fault_after) std::raise(fault_signal && std::string(fault_signal) == "TERM" ? SIGTERM : SIGKILL);
+    }
+    check_interrupted();
+
+    std::vector<TeamPart> kept;
+    double earlier_seconds = 0;
+    for (int k = 0; k < count; ++k) {
+      kept.push_back(pieces.read(k));
+      earlier_seconds += kept.back().seconds;
+    }
+    std::vector<int> resumed_numbers;
+    for (int k = 0; k < count; ++k)
+      if (resumed[size_t(k)]) resumed_numbers.push_back(k + 1);
+    const nlohmann::ordered_json summary = write_parts(
+        p, std::move(kept), earlier_seconds, std::chrono::steady_clock::now(),
+        [&](int k, const TeamPart&) {
+          return nlohmann::ordered_json{{"piece", k + 1}, {"resumed", bool(resumed[size_t(k)])}};
+        },
+        [&](nlohmann::ordered_json& s, nlohmann::ordered_json entries) {
+          s["pieces"] = {{"count", count},
+                         {"resumed", resumed_numbers},
+                         {"directory", pieces.path()},
+                         {"openmp_threads", omp_get_max_threads()},
+                         {"shards", std::move(entries)}};
+        });
+    pieces.remove();
+    print_done(p.args, plan.options.by_word, summary);
+    return 0;
+  } catch (...) {
+    std::fprintf(stderr, "\n");
+    if (!g_interrupted) throw;
+    int kept = 0;
+    for (int k = 0; k < count; ++k) kept += pieces.has(k);
+    throw Error("interrupted; " + std::to_string(kept) + " of " + std::to_string(count) + " pieces kept in " +
+                pieces.path() + ": the same command with --resume goes on from them");
+  }
+}
+
 int run_analyze(AnalyzeArgs a) {
   const std::unique_ptr<distributed::Team> team = distributed::join_team();
   // Bad input is found on every rank before any work; the ranks agree, so all of them stop
@@ -443,12 +638,15 @@ int run_analyze(AnalyzeArgs a) {
   std::optional<Prepared> p;
   std::string error;
   try {
+    if (a.pieces_given && team->size() > 1)
+      throw Error("--pieces runs the pieces one after another in one process; run it without mpirun");
     p.emplace(prepare(std::move(a), team->rank() == 0));
   } catch (const Error& e) {
     error = e.what();
   }
   team->agree(error);
-  return team->size() == 1 ? run_local(*p) : run_team(*p, *team);
+  if (team->size() > 1) return run_team(*p, *team);
+  return p->args.pieces_given ? run_pieces(*p) : run_local(*p);
 }
 
 }  // namespace
@@ -481,11 +679,16 @@ Subcommand add_analyze(CLI::App& app) {
   cmd->add_flag("--with-empty", a->with_empty, "Prepend the empty-context iteration (a BOS token only)");
   add_bos_option(cmd, a->bos);
   cmd->add_flag("--force", a->force, "Replace a non-empty --out");
+  auto* pieces = cmd->add_option("--pieces", a->pieces,
+                                 "Run the targets in N pieces one after another, each kept in OUT.pieces when done, so "
+                                 "that an interrupted run goes on with --resume");
+  cmd->add_flag("--resume", a->resume, "With --pieces: go on from the pieces an interrupted run kept in OUT.pieces");
   cmd->add_flag("--no-prefix-sharing", a->no_prefix_sharing,
                 "Run every schedule target by target (no shared passes): for checking and timing");
-  return {cmd, [a, targets, stride] {
+  return {cmd, [a, targets, stride, pieces] {
             a->targets_given = targets->count() > 0;
             a->stride_given = stride->count() > 0;
+            a->pieces_given = pieces->count() > 0;
             return run_analyze(*a);
           }};
 }

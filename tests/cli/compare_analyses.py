@@ -8,7 +8,8 @@ booleans and shapes exactly. The power-law fits' parameters within 1e-6: their l
 minimum over beta is flat to second order, so means that differ by float rounding (1e-16)
 move the located beta by up to sqrt(machine epsilon), about 1e-8. Skipped: what legitimately differs between one process and
 several ranks -- wall times and rates, what the sweep spent (each shard also runs the passes
-before its first target), the state in flight, and the distributed record. tokens.csv: the
+before its first target), the state in flight, and the record of the ranks (distributed) or
+pieces (pieces). tokens.csv: the
 same rows in the same order; text fields exactly, numbers within the printed precision.
 Prints the first differences and exits 1 when there are any.
 """
@@ -18,7 +19,7 @@ import math
 import sys
 
 SKIPPED = {"seconds", "gram_seconds", "token_forwards_per_second", "wall_time_ratio_seq_to_hier",
-           "spent", "paths", "sharing_factor", "in_flight", "distributed"}
+           "spent", "paths", "sharing_factor", "in_flight", "distributed", "pieces"}
 
 
 WORST = [0.0]  # the largest relative difference outside the fits

@@ -8,7 +8,8 @@
 //   merged.merge(decode_sweep(bytes));               // on the writer, parts in target order
 //
 // The format is the host's own (native byte order and widths, checked on decoding): for
-// processes of one build on machines of one architecture, not for files kept on disk.
+// processes of one build on machines of one architecture, and for the pieces one such
+// build keeps on disk to resume from (strata analyze --pieces), not for an archive.
 #pragma once
 #include <span>
 #include <string>
