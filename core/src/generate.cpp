@@ -8,9 +8,9 @@
 
 namespace strata {
 
-Decoder::Decoder(std::shared_ptr<const Weights> weights) : model_(std::move(weights)), cache_(model_.config()) {
-  model_.pack_weights();  // a prompt's prefill takes the packed-panel kernel
-}
+// Not packed: a step's one row reads each matrix as stored (half the bytes of float
+// panels for a 16-bit model), and a prompt's prefill packs per call from 32 rows.
+Decoder::Decoder(std::shared_ptr<const Weights> weights) : model_(std::move(weights)), cache_(model_.config()) {}
 
 std::span<const float> Decoder::prefill(std::span<const int32_t> tokens) {
   if (tokens.empty()) throw Error("decode: no tokens to prefill");

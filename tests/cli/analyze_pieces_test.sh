@@ -1,15 +1,12 @@
 #!/usr/bin/env bash
 # strata analyze --pieces N: the targets cut as N ranks would cut them, run one after another
-# in one process, each piece kept in OUT.pieces when done. Three pieces give the statistics
-# and rows of one sweep (compare_analyses.py); a run of four pieces killed (SIGKILL) or
-# stopped (SIGTERM) after some keeps them, and --resume goes on from them, rewriting none, to
-# the report of four pieces run straight, byte for byte; a pieces directory is never reused
-# without --resume, nor under other options.
-# Why four pieces are held to four, not to one sweep: a piece's last target is served by
-# shorter shared passes than in one sweep (no later targets need them), and a forward call
-# of fewer rows may take another kernel, so that target's surprisal can move in its float's
-# last bits; at four pieces of this span one does (2e-6 bits), beyond compare_analyses'
-# 1e-9 on the means. MPI ranks cut the same way (split_sweep) and share this.
+# in one process, each piece kept in OUT.pieces when done. Three and four pieces give the
+# statistics and rows of one sweep (compare_analyses.py: a piece's last target is served by
+# shorter shared passes than in one sweep, and with the weights packed every row takes one
+# kernel whatever its call holds, so even that target's bits stay); a run of four pieces
+# killed (SIGKILL) or stopped (SIGTERM) after some keeps them, and --resume goes on from
+# them, rewriting none, to the report of four pieces run straight, byte for byte; a pieces
+# directory is never reused without --resume, nor under other options.
 #   analyze_pieces_test.sh <strata binary> <work dir>
 set -euo pipefail
 strata=$1
@@ -41,6 +38,7 @@ cmp -s "$work/one/words.csv" "$work/three/words.csv" || fail "words.csv differs"
 # 2. Four pieces straight, then four killed (SIGKILL) once the first is kept: it stays, nothing else appears.
 "$strata" "${args[@]}" --out "$work/straight" --pieces 4 >/dev/null 2>"$work/straight.err" ||
   { cat "$work/straight.err"; fail "four pieces failed"; }
+python3 "$here/compare_analyses.py" "$work/one" "$work/straight" || fail "four pieces differ from one sweep"
 status=0
 STRATA_TEST_SIGNAL_AFTER_PIECE=1 "$strata" "${args[@]}" --out "$work/four" --pieces 4 >/dev/null 2>"$work/killed.err" || status=$?
 [[ $status -eq 137 ]] || { cat "$work/killed.err"; fail "expected death by SIGKILL (137), got $status"; }

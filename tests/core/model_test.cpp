@@ -435,6 +435,8 @@ TEST(ModelTest, RowsSelectLogitsOfFullForwardInEveryFamily) {
 // packed-panel kernel): identical logits in every family. Under 32 rows the packed model
 // takes the panels where the other reads w as stored: equal within float rounding. A
 // packed model refuses to train.
+// And a row's result does not depend on what else its call holds: the last position of a
+// pass alone (one row) or among all rows gives the same bits.
 TEST(ModelTest, PackedWeightsGiveIdenticalLogits) {
   for (const FamilyCase& fc : family_cases()) {
     const ModelConfig c = config_from_json(fc.spec["config"]);
@@ -456,8 +458,24 @@ TEST(ModelTest, PackedWeightsGiveIdenticalLogits) {
   auto w = random_model(llama_config(), 25);
   Transformer packed(w);
   ASSERT_TRUE(packed.pack_weights());
-  const Batch b = random_batch(1, 4, w->config.vocab_size, 26);
-  EXPECT_THROW(packed.forward_for_training(b.tokens, b.positions, 1, 4), Error);
+  const Batch b = random_batch(1, 40, w->config.vocab_size, 26);
+  const int V = w->config.vocab_size;
+  for (int T : {1, 3, 40}) {  // the first T tokens: causal, so row T-1 is the same prediction
+    const std::vector<int32_t> tokens(b.tokens.begin(), b.tokens.begin() + T), positions(b.positions.begin(), b.positions.begin() + T);
+    auto all = packed.forward(tokens, positions, 1, T);
+    const std::vector<float> all_last(all.end() - V, all.end());
+    const int last[1] = {T - 1};
+    auto one = packed.forward(tokens, positions, 1, T, last);
+    EXPECT_EQ(std::vector<float>(one.begin(), one.end()), all_last) << "T " << T;
+    if (T == 1) continue;
+    const std::vector<int32_t> first(tokens.begin(), tokens.begin() + 1), first_pos(positions.begin(), positions.begin() + 1);
+    auto alone = packed.forward(first, first_pos, 1, 1);
+    auto among = packed.forward(tokens, positions, 1, T);
+    EXPECT_EQ(std::vector<float>(alone.begin(), alone.end()), std::vector<float>(among.begin(), among.begin() + V))
+        << "row 0 alone vs among " << T;
+  }
+  const std::vector<int32_t> four(b.tokens.begin(), b.tokens.begin() + 4), four_pos(b.positions.begin(), b.positions.begin() + 4);
+  EXPECT_THROW(packed.forward_for_training(four, four_pos, 1, 4), Error);
 }
 
 // Under --compute bf16, packing also keeps every matrix rounded to bfloat16: the same

@@ -21,8 +21,8 @@ struct WeightRef {
   const void* data = nullptr;
   DType dtype = DType::kF32;
   // The whole matrix's wᵀ already packed by pack_weight, when its owner keeps that copy
-  // (inference on fixed weights): products of 4 rows or more then take the broadcast
-  // kernel without packing per call (from 32 rows, where they would pack, with the same
+  // (inference on fixed weights): products then take the broadcast kernel at any number of
+  // rows without packing per call (from 32 rows, where they would pack, with the same
   // sums). plus() drops it: it describes the whole matrix only.
   const float* panels = nullptr;
   // The same for Compute::kBF16: w rounded to bfloat16 in the padded rows its kernels read

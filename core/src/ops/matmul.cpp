@@ -281,10 +281,6 @@ void matmul_nn_blocks(float* c, int ldc, const float* a, size_t rs, size_t cs, P
 
 // Below this many rows, repacking b costs more than the kernel gains from it.
 constexpr int kPackRows = 32;
-// Panels packed once (WeightRef::panels) pay from fewer rows: on the default model at
-// context 16 the broadcast kernel took 2.2–3.1 ms against the dot-product tile's 3.8–6.1
-// (1 thread, a loaded machine); at one row (decoding) the tile, reading w as stored, wins.
-constexpr int kPackedPanelRows = 4;
 
 // b (K, N) copied into column panels of kNNBlockN: panel bn is K×64, row-major and
 // contiguous (PackPanel above). The kernel streams a 16 KB slice of one panel per tile;
@@ -329,7 +325,12 @@ void matmul_nn_packed(float* c, int ldc, const float* a, size_t rs, size_t cs, c
 // contexts) keep the dot-product kernel, which reads w as it is.
 void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
   const int64_t work = int64_t(M) * N * K;
-  if (w.panels && M >= kPackedPanelRows) return matmul_nn_packed(y, N, x, size_t(K), 1, w.panels, M, N, K, accumulate);
+  // Panels packed once (WeightRef::panels) are used at any number of rows: one kernel then
+  // computes every row, whatever else its call holds, so a sweep cut into shards or pieces
+  // gives one process's bits (with the tile below, a piece's one-row call at its edge moved
+  // a surprisal by 2e-6 bits). They pay from few rows too: at context 16 the broadcast
+  // kernel took 2.2–3.1 ms against the tile's 3.8–6.1 (default model, 1 thread).
+  if (w.panels) return matmul_nn_packed(y, N, x, size_t(K), 1, w.panels, M, N, K, accumulate);
   if (M >= kPackRows) {
     // wᵀ is packed kPackFloats at a time (whole panels), so the float copy of a large
     // matrix stays bounded: whole, a 256k-token head of width 2048 would be 2 GB of floats
