@@ -98,12 +98,13 @@ std::vector<std::pair<int64_t, int64_t>> target_ranges(std::span<const int64_t> 
 namespace {
 
 // Forward calls of consecutive passes: a call takes passes while it holds fewer than
-// `batch` and, padded to its longest, at most `pass_tokens` tokens (always at least one).
-// Far-apart targets give passes of every length in turn (256, 128, …, 1 for a hierarchical
-// schedule), padded here to the longest: more than the schedules' own contexts. Cutting
-// calls by padding was tried and withdrawn: MPI shards then form other calls than one
-// process does at their edges, and a row's float result depends on its call (the kernels'
-// row tiles), so two ranks no longer gave one process's numbers (cli.mpi_analyze_two_ranks).
+// `batch` and, padded to its longest, at most `pass_tokens` tokens (always at least one),
+// and while padding stays within a quarter of its real tokens: targets far apart give
+// passes of every length in turn (256, 128, …, 1 for a hierarchical schedule), and one
+// call padding them all to the longest would cost more than the schedules' own contexts.
+// MPI ranks and --pieces cut the targets into shards that form other calls at their
+// edges; their numbers stay one process's because, with the weights packed
+// (Transformer::pack_weights), a row's result does not depend on what else its call holds.
 void cut_calls(SweepSegment& seg, bool bos, int batch, int pass_tokens, SweepSpent& cost) {
   size_t count = 0;
   int longest = 0;
@@ -120,8 +121,8 @@ void cut_calls(SweepSegment& seg, bool bos, int batch, int pass_tokens, SweepSpe
   };
   for (size_t i = 0; i < seg.passes.size(); ++i) {
     const int len = context_tokens(seg.passes[i].length, bos);
-    const int grown = std::max(longest, len);
-    if (count > 0 && (int(count) >= batch || int64_t(count + 1) * grown > pass_tokens)) close(i);
+    const int64_t padded = int64_t(count + 1) * std::max(longest, len);
+    if (count > 0 && (int(count) >= batch || padded > pass_tokens || 4 * padded > 5 * (tokens + len))) close(i);
     longest = std::max(longest, len);
     tokens += len;
     ++count;
