@@ -7,7 +7,7 @@ namespace strata::cli_test {
 namespace {
 
 const CliCase kCases[] = {
-    good("info_default_model", {"info", "--model", "{default}"}, "parameters: 5639424"),
+    good("info_default_model", {"info", "--model", "{default}"}, "parameters: 7212288"),
     good("info_tiny_model", {"info", "--model", "{tiny}"}, "tokenizer: 256 tokens (0 merges)"),
     bad("info_without_model", {"info"}, "--model is required", 106),
     bad("info_missing_model_dir", {"info", "--model", "{absent}"}, "{absent}: not a model directory (no such directory)"),
