@@ -146,7 +146,7 @@ TEST(AnalyzeTest, BosPolicyInEveryOutput) {
     const std::string out = workspace_path("out");
     EXPECT_NE(read_file(out + "/summary.json").find("\"decided_by\": \"--bos " + std::string(mode) + "\""),
               std::string::npos);
-    const std::string sentence = on ? "BOS policy: a BOS token (id 2047) at position 0 before every context (decided by --bos always)."
+    const std::string sentence = on ? "BOS policy: a BOS token (id 8191) at position 0 before every context (decided by --bos always)."
                                     : "BOS policy: no BOS before the contexts (decided by --bos never).";
     EXPECT_NE(read_file(out + "/report.html").find(sentence), std::string::npos) << mode;
     for (const char* table : {"tokens.csv", "words.csv"}) {
@@ -159,7 +159,7 @@ TEST(AnalyzeTest, BosPolicyInEveryOutput) {
       while (std::getline(lines, line)) {
         ++rows;
         const bool empty_iteration = line.find(",0,0,") != std::string::npos;  // iteration 0, context_len 0
-        EXPECT_TRUE(line.ends_with(on || empty_iteration ? ",2047" : ",")) << table << ": " << line;
+        EXPECT_TRUE(line.ends_with(on || empty_iteration ? ",8191" : ",")) << table << ": " << line;
       }
       EXPECT_GT(rows, 0) << table;
     }

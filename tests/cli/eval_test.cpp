@@ -30,7 +30,7 @@ const CliCase kCases[] = {
         "context must be in [2, 256] (the model's context), got 0"),
     bad("eval_context_negative", {"eval", "--model", "{tiny}", "--text", "{text}", "--context=-5"},
         "context must be in [2, 256] (the model's context), got -5"),
-    // BOS: {default}'s BOS is <|endoftext|> (2047), which no file asks for (auto: off). With
+    // BOS: {default}'s BOS is <|endoftext|> (8191), which no file asks for (auto: off). With
     // it on, every token is scored, the first one too.
     good("eval_bos_auto_follows_the_files", {"eval", "--model", "{default}", "--ids", "{ids}", "--json"},
          "\"decided_by\": \"no file asks for a BOS\""),
@@ -38,9 +38,9 @@ const CliCase kCases[] = {
          {"eval", "--model", "{default}", "--ids", "{ids}", "--bos", "always", "--json"},
          "\"tokens_scored\": " + std::to_string(kText.size())),
     good("eval_bos_always_json_policy", {"eval", "--model", "{default}", "--ids", "{ids}", "--bos", "always", "--json"},
-         "\"bos\": {\n    \"before_every_context\": true,\n    \"decided_by\": \"--bos always\",\n    \"id\": 2047\n  }"),
+         "\"bos\": {\n    \"before_every_context\": true,\n    \"decided_by\": \"--bos always\",\n    \"id\": 8191\n  }"),
     good("eval_bos_always_line", {"eval", "--model", "{default}", "--text", "{text}", "--bos", "always", "--context", "16"},
-         "BOS 2047 before every context (--bos always), the first token scored)"),
+         "BOS 8191 before every context (--bos always), the first token scored)"),
     good("eval_bos_never", {"eval", "--model", "{tiny}", "--text", "{text}", "--bos", "never", "--json"},
          "\"tokens_scored\": " + std::to_string(kText.size() - 1)),
     bad("eval_bos_always_without_a_bos", {"eval", "--model", "{tiny}", "--text", "{text}", "--bos", "always"},

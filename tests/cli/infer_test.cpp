@@ -35,7 +35,7 @@ const CliCase kCases[] = {
          "budget 8, no BOS (no file asks for a BOS)"),
     good("infer_bos_always", {"infer", "--model", "{default}", "--text", "{text}", "--target", "40", "--budget", "16",
                               "--bos", "always"},
-         "budget 16, BOS 2047 before every context (--bos always)"),
+         "budget 16, BOS 8191 before every context (--bos always)"),
     good("infer_bos_always_json", {"infer", "--model", "{default}", "--text", "{text}", "--target", "40", "--budget",
                                    "16", "--bos", "always", "--json"},
          "\"before_every_context\": true"),

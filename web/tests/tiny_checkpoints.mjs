@@ -11,7 +11,7 @@
 //             so the browser reports their real sizes without the disk holding them
 //   noconfig  the gpt2 folder without config.json
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync, closeSync, openSync, ftruncateSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, closeSync, openSync, ftruncateSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,8 +25,17 @@ export const LLAMA_CONFIG = {
   num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 128, rms_norm_eps: 1e-5,
   rope_theta: 10000.0, tie_word_embeddings: false, torch_dtype: "bfloat16",
 };
+// The gpt2 folder takes the default model's tokenizer: its vocabulary is that file's (the
+// highest id of its merges' vocabulary and added tokens, plus one).
+function tokenizerVocabSize(file) {
+  if (!existsSync(file)) return 0;  // writeTinyCheckpoints says what is missing
+  const t = JSON.parse(readFileSync(file, "utf8"));
+  const ids = [...Object.values(t.model.vocab), ...(t.added_tokens ?? []).map((a) => a.id)];
+  return Math.max(...ids) + 1;
+}
 export const GPT2_CONFIG = {
-  model_type: "gpt2", vocab_size: 2048, n_embd: 32, n_layer: 2, n_head: 4, n_positions: 128, layer_norm_epsilon: 1e-5,
+  model_type: "gpt2", vocab_size: tokenizerVocabSize(STRATA_TOKENIZER), n_embd: 32, n_layer: 2, n_head: 4,
+  n_positions: 128, layer_norm_epsilon: 1e-5,
 };
 
 function make(dir, spec) {
