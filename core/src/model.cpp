@@ -94,23 +94,28 @@ bool Transformer::pack_weights() {
   if (packed_view_) return true;
   const ModelConfig& c = config();
   if (packed_bytes(c) > kMaxPackedBytes) return false;
-  auto view = std::make_unique<WeightViews>(weights_->view);
+  const std::vector<MatrixSlot> matrices = forward_matrices(c);
   const bool bf16 = ops::compute() == ops::Compute::kBF16;
-  packed_.resize(packed_bytes(c) / sizeof(float));
-  size_t bf16_elements = 0;
-  if (bf16)
-    for (const MatrixSlot& s : forward_matrices(c)) bf16_elements += ops::bf16_weight_elements(s.N, s.K);
+  size_t floats = 0, bf16_elements = 0;
+  for (const MatrixSlot& s : matrices) {
+    floats += ops::packed_weight_floats(s.N, s.K);
+    if (bf16) bf16_elements += ops::bf16_weight_elements(s.N, s.K);
+  }
+  packed_.resize(floats);
   packed_bf16_.resize(bf16_elements);
+  auto view = std::make_unique<WeightViews>(weights_->view);
   float* dst = packed_.data();
   uint16_t* dst16 = packed_bf16_.data();
-  for (const MatrixSlot& s : forward_matrices(c)) {
+  for (const MatrixSlot& s : matrices) {
     ops::WeightRef& w = s.layer < 0 ? view->lm_head : view->layers[size_t(s.layer)].*s.member;
     ops::pack_weight(w, s.N, s.K, dst);
-    if (bf16) ops::pack_weight_bf16(w, s.N, s.K, dst16);
     w.panels = dst;
-    if (bf16) w.bf16_rows = dst16;
     dst += ops::packed_weight_floats(s.N, s.K);
-    if (bf16) dst16 += ops::bf16_weight_elements(s.N, s.K);
+    if (bf16) {
+      ops::pack_weight_bf16(w, s.N, s.K, dst16);
+      w.bf16_rows = dst16;
+      dst16 += ops::bf16_weight_elements(s.N, s.K);
+    }
   }
   packed_view_ = std::move(view);
   return true;
@@ -343,7 +348,7 @@ void Transformer::run(std::span<const int32_t> tokens, std::span<const int32_t> 
   ensure(a.logits, size_t(B) * R * c.vocab_size);
   if (narrow_last || rows.empty()) {  // x holds exactly those rows
     norm(a.final_norm.data(), x, w.final_norm, w.final_norm_bias, B * R, a.final_inv_rms.data());
-  } else {  // rows asked for in another order, or repeated
+  } else {  // as many rows as T or more (repeated, or in another order)
     norm(mlp_scratch_.data(), x, w.final_norm, w.final_norm_bias, int(N), a.final_inv_rms.data());
     ensure(a.final_norm, size_t(B) * R * d);
     for (int b = 0; b < B; ++b)
