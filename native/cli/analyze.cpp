@@ -596,6 +596,8 @@ int run_pieces(const Prepared& p) {
       if (k + 1 == fault_after) std::raise(fault_signal && std::string(fault_signal) == "TERM" ? SIGTERM : SIGKILL);
     }
     check_interrupted();
+    // The finished line, also when every piece came from disk and no sweep reported.
+    bar.update(finished.spent, progress_status(finished.spent, finished.own, finished.done, n_schedules, n_targets));
 
     std::vector<TeamPart> kept;
     double earlier_seconds = 0;

@@ -16,6 +16,7 @@ class ProgressBar {
   // rate_count: what the rate counts (e.g. tokens) when it differs from done.
   void update(int64_t done, const std::string& status = "", double rate_count = -1) {
     const double secs = seconds();
+    if (finished_) return;  // the last line is drawn once, however often the end is reported
     if (done < total_ && secs - last_ < 0.25) return;  // redraw at most 4 times a second
     last_ = secs;
     const double frac = total_ > 0 ? double(done) / double(total_) : 1.0;
@@ -26,7 +27,10 @@ class ProgressBar {
                  std::string(size_t(filled), '#').c_str(), std::string(size_t(width - filled), '.').c_str(),
                  (long long)done, (long long)total_, status.c_str(), rate, unit_.c_str(),
                  format_time(eta).c_str(), "");
-    if (done >= total_) std::fprintf(stderr, "\n");
+    if (done >= total_) {
+      std::fprintf(stderr, "\n");
+      finished_ = true;
+    }
     std::fflush(stderr);
   }
   void set_start(int64_t done) { first_done_ = done; }
@@ -45,6 +49,7 @@ class ProgressBar {
   std::string label_, unit_;
   int64_t total_, first_done_ = 0;
   double last_ = -1;
+  bool finished_ = false;
   std::chrono::steady_clock::time_point start_;
 };
 
