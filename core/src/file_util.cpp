@@ -69,6 +69,10 @@ FileBytes map_file(const std::string& path) {
 }
 
 void write_file_atomic(const std::string& path, std::string_view bytes) {
+  write_file_atomic(path, [&](std::ostream& out) { out.write(bytes.data(), std::streamsize(bytes.size())); });
+}
+
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write) {
   // The rename below replaces whatever `path` names: never a device (/dev/null), a
   // directory or a pipe a user pointed an output option at.
   std::error_code exists_ec;
@@ -80,7 +84,13 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error(tmp + ": cannot create (" + std::strerror(errno) + ")");
-    out.write(bytes.data(), std::streamsize(bytes.size()));
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      std::remove(tmp.c_str());
+      throw;
+    }
     out.flush();
     if (!out) {
       std::remove(tmp.c_str());

@@ -232,22 +232,25 @@ std::vector<std::string> save_weights(const Weights& w, const std::string& dir, 
 
   std::vector<NamedTensor> tensors;
   tensors.reserve(w.layout.size());
-  std::vector<std::vector<float>> stored;  // tensors not held as F32 (out, in): widened, and Conv1D's transposed back
+  // Matrices held in F16/BF16 go to the writer as they are, converted chunk by chunk as it
+  // writes: widening them first cost 4 bytes per parameter at once (10 GB for Gemma-2B).
+  // Only Conv1D's matrices (GPT-2: held transposed) are copied, widened, to transpose back.
+  std::vector<std::vector<float>> transposed;
   for (const auto& t : w.layout) {
-    const float* p = static_cast<const float*>(w.tensor_data(t));
-    if (t.dtype != DType::kF32) {
-      std::vector<float>& m = stored.emplace_back(t.size);
-      widen_to_f32(w.tensor_data(t), t.dtype, t.size, m.data());
-      p = m.data();
+    if (!t.transposed) {
+      if (t.dtype == DType::kF32)
+        tensors.push_back({t.name, t.shape, std::span(static_cast<const float*>(w.tensor_data(t)), t.size)});
+      else
+        tensors.push_back({t.name, t.shape, {}, w.tensor_data(t), t.dtype});
+      continue;
     }
-    if (t.transposed) {
-      const size_t rows = size_t(t.shape[0]), cols = size_t(t.shape[1]);
-      std::vector<float>& m = stored.emplace_back(t.size);
-      for (size_t i = 0; i < rows; ++i)
-        for (size_t j = 0; j < cols; ++j) m[i * cols + j] = p[j * rows + i];
-      p = m.data();
-    }
-    tensors.push_back({t.name, t.shape, std::span<const float>(p, t.size)});
+    std::vector<float> held(t.size);
+    widen_to_f32(w.tensor_data(t), t.dtype, t.size, held.data());
+    const size_t rows = size_t(t.shape[0]), cols = size_t(t.shape[1]);
+    std::vector<float>& m = transposed.emplace_back(t.size);
+    for (size_t i = 0; i < rows; ++i)
+      for (size_t j = 0; j < cols; ++j) m[i * cols + j] = held[j * rows + i];
+    tensors.push_back({t.name, t.shape, std::span<const float>(m)});
   }
   // Each file is atomic, the pair is not; an interrupted save that leaves a mismatched
   // pair is almost always caught by load_weights's shape check.

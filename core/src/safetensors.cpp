@@ -211,6 +211,7 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   std::set<std::string> seen;
+  std::vector<size_t> counts;
   size_t offset = 0;
   for (const auto& t : tensors) {
     if (t.name == "__metadata__" || !seen.insert(t.name).second)
@@ -220,10 +221,13 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
       if (d < 0) throw Error(path + ": tensor " + t.name + " has a negative dimension");
       numel *= size_t(d);
     }
-    if (numel != t.data.size())
+    if (t.stored && !t.data.empty())
+      throw Error(path + ": tensor " + t.name + " is given both as floats and in its stored type");
+    if (!t.stored && numel != t.data.size())
       throw Error(path + ": tensor " + t.name + " has shape " + shape_str(t.shape) + " (" +
                   std::to_string(numel) + " elements) but " + std::to_string(t.data.size()) +
                   " values were given");
+    counts.push_back(numel);
     header[t.name] = {{"dtype", dtype_name(storage)}, {"shape", t.shape},
                       {"data_offsets", {offset, offset + width * numel}}};
     offset += width * numel;
@@ -231,28 +235,40 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');
 
-  std::string bytes;
-  bytes.reserve(8 + h.size() + offset);
-  for (int i = 0; i < 8; ++i) bytes.push_back(char((uint64_t(h.size()) >> (8 * i)) & 0xff));
-  bytes += h;
-  for (const auto& t : tensors) {
-    if (t.data.empty()) continue;
-    if (width == 2) {
-      for (float f : t.data) {
-        const uint16_t h = storage == DType::kF16 ? f32_to_f16(f) : f32_to_bf16(f);
-        bytes.push_back(char(h & 0xff));
-        bytes.push_back(char(h >> 8));
-      }
-    } else if constexpr (std::endian::native == std::endian::little) {
-      bytes.append(reinterpret_cast<const char*>(t.data.data()), t.data.size() * 4);
-    } else {
-      for (float f : t.data) {
-        const uint32_t u = std::bit_cast<uint32_t>(f);
-        for (int i = 0; i < 4; ++i) bytes.push_back(char((u >> (8 * i)) & 0xff));
+  write_file_atomic(path, [&](std::ostream& out) {
+    char length[8];
+    for (int i = 0; i < 8; ++i) length[i] = char((uint64_t(h.size()) >> (8 * i)) & 0xff);
+    out.write(length, 8);
+    out.write(h.data(), std::streamsize(h.size()));
+    // Chunk by chunk: the values as floats (widened from their stored type), then as stored.
+    constexpr size_t kChunk = size_t(1) << 16;
+    std::vector<float> values(kChunk);
+    std::vector<char> bytes(kChunk * width);
+    for (size_t k = 0; k < tensors.size(); ++k) {
+      const NamedTensor& t = tensors[k];
+      for (size_t i = 0; i < counts[k]; i += kChunk) {
+        const size_t n = std::min(kChunk, counts[k] - i);
+        const float* v = t.data.data() + i;
+        if (t.stored) {
+          widen_to_f32(static_cast<const unsigned char*>(t.stored) + i * dtype_size(t.stored_dtype), t.stored_dtype, n,
+                       values.data());
+          v = values.data();
+        }
+        char* b = bytes.data();
+        for (size_t j = 0; j < n; ++j) {
+          if (width == 2) {
+            const uint16_t u = storage == DType::kF16 ? f32_to_f16(v[j]) : f32_to_bf16(v[j]);
+            *b++ = char(u & 0xff);
+            *b++ = char(u >> 8);
+          } else {
+            const uint32_t u = std::bit_cast<uint32_t>(v[j]);
+            for (int byte = 0; byte < 4; ++byte) *b++ = char((u >> (8 * byte)) & 0xff);
+          }
+        }
+        out.write(bytes.data(), std::streamsize(n * width));
       }
     }
-  }
-  write_file_atomic(path, bytes);
+  });
 }
 
 }  // namespace strata

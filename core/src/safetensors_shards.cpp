@@ -19,7 +19,7 @@ std::vector<std::string> write_safetensors_shards(const std::string& dir, const 
   std::vector<std::vector<NamedTensor>> shards(1);
   uint64_t in_last = 0, total = 0;
   for (const NamedTensor& t : tensors) {
-    const uint64_t bytes = uint64_t(t.data.size()) * dtype_size(storage);
+    const uint64_t bytes = uint64_t(t.value_count()) * dtype_size(storage);
     if (max_shard_bytes > 0 && !shards.back().empty() && in_last + bytes > max_shard_bytes) {
       shards.emplace_back();
       in_last = 0;

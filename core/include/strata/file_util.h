@@ -2,6 +2,8 @@
 // never leaves a half-written model, checkpoint or report behind.
 #pragma once
 #include <cstddef>
+#include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -10,6 +12,9 @@ namespace strata {
 
 std::string read_file(const std::string& path);  // throws strata::Error naming the path
 void write_file_atomic(const std::string& path, std::string_view bytes);
+// The same with the bytes streamed by `write` into the temporary file, for files too large
+// to hold in memory twice (a checkpoint's shards).
+void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& write);
 bool file_exists(const std::string& path);
 
 // A whole file's bytes, read-only, kept alive by `keep` (copies share it). Natively the

@@ -5,6 +5,7 @@
 // a strata::Error naming the file and the problem, never a crash or an out-of-bounds read.
 // The reader decodes F32, F16 and BF16 into float32 exactly; the writer emits any of them.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -56,17 +57,29 @@ class SafetensorsReader {
   std::map<std::string, std::string> metadata_;
 };
 
-// A tensor to write; data is borrowed and must hold product(shape) floats.
+// A tensor to write, its values borrowed: product(shape) floats in `data`, or instead (data
+// empty) product(shape) values of type `stored_dtype` at `stored`, so that a matrix held in
+// F16/BF16 is converted as it is written and a checkpoint is never widened whole.
 struct NamedTensor {
   std::string name;
   std::vector<int64_t> shape;
   std::span<const float> data;
+  const void* stored = nullptr;
+  DType stored_dtype = DType::kF32;
+
+  size_t value_count() const {  // what is given: data's floats, or product(shape) stored values
+    if (!stored) return data.size();
+    size_t n = 1;
+    for (int64_t d : shape) n *= size_t(std::max<int64_t>(d, 0));
+    return n;
+  }
 };
 
 // Writes tensors in the given order, stored as `storage`: F32 exactly, or F16 / BF16
 // (rounded to nearest even) to halve a file, e.g. the default model in assets/. The header
 // is padded with spaces to a multiple of 8 bytes (as the reference implementation does,
-// keeping the data section aligned). Atomic: a temporary file renamed into place. Throws
+// keeping the data section aligned). Atomic: a temporary file renamed into place, written
+// in chunks (memory beyond the tensors themselves stays a few hundred KB). Throws
 // strata::Error on bad input (duplicate name, data size not matching the shape) or I/O failure.
 void write_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
                        const std::map<std::string, std::string>& metadata = {}, DType storage = DType::kF32);
