@@ -27,11 +27,24 @@ constexpr int kPieceVersion = 1;
 // A fingerprint value as the command line would spell it.
 std::string spelled(const nlohmann::ordered_json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
+// Where the model and the text were is recorded for the message only: their contents are
+// compared by hash, so pieces made before a model directory or a text was moved still resume.
+bool is_location(const std::string& key) { return key == "--model" || key == "--text" || key == "--ids"; }
+const char* location_of(const std::string& hash_key, const Fingerprint& wanted) {
+  if (hash_key == "model files hash") return "--model";
+  if (hash_key == "text hash" || hash_key == "tokens hash") return wanted.contains("--ids") ? "--ids" : "--text";
+  return nullptr;
+}
+
 // "" when `stored` (plan.json) and `wanted` (this run) agree, else what differs in words.
 std::string difference(const Fingerprint& stored, const Fingerprint& wanted) {
   for (const auto& [key, value] : wanted.items()) {
     if (!stored.contains(key)) return "made by another version of strata (its plan.json has no \"" + key + "\")";
-    if (stored[key] != value) return "made with " + key + " " + spelled(stored[key]) + ", not " + spelled(value);
+    if (is_location(key) || stored[key] == value) continue;
+    std::string what = "made with " + key + " " + spelled(stored[key]) + ", not " + spelled(value);
+    if (const char* where = location_of(key, wanted); where && stored.contains(where) && stored[where] != wanted[where])
+      what += " (" + std::string(where) + " " + spelled(stored[where]) + ", not " + spelled(wanted[where]) + ")";
+    return what;
   }
   for (const auto& [key, value] : stored.items())
     if (!wanted.contains(key)) return "made by another version of strata (its plan.json has \"" + key + "\")";
@@ -60,26 +73,29 @@ PiecesDir::PiecesDir(const std::string& out, int count, const Fingerprint& finge
     if (!file_exists(plan_path))
       throw Error(dir_ + ": has no plan.json, so it was not made by strata analyze --pieces; remove it or choose another --out");
     Fingerprint stored;
+    const std::string stored_text = read_file(plan_path);
     try {
-      stored = nlohmann::ordered_json::parse(read_file(plan_path));
+      stored = nlohmann::ordered_json::parse(stored_text);
     } catch (const nlohmann::json::exception&) {
       throw Error(plan_path + ": not valid JSON; remove " + dir_);
     }
     const std::string why = difference(stored, fingerprint);
     if (!why.empty()) throw Error(dir_ + ": " + why + "; remove it or match the options");
-  } else {
-    // Made whole beside its final name, so a half-made directory is never taken for a run's.
-    const std::string tmp = dir_ + ".tmp-" + std::to_string(::getpid());
-    fs::remove_all(tmp, ec);
-    fs::create_directories(tmp, ec);
-    if (ec) throw Error(tmp + ": cannot create the pieces directory (" + ec.message() + ")");
-    write_file_atomic(tmp + "/plan.json", plan_text);
-    fs::rename(tmp, dir_, ec);
-    if (ec) {
-      std::error_code ignored;
-      fs::remove_all(tmp, ignored);
-      throw Error(dir_ + ": cannot create the pieces directory (" + ec.message() + ")");
-    }
+    // The pieces belong to the directory's plan.json, which may name the files where they were.
+    plan_hash_ = content_hash(stored_text);
+    return;
+  }
+  // Made whole beside its final name, so a half-made directory is never taken for a run's.
+  const std::string tmp = dir_ + ".tmp-" + std::to_string(::getpid());
+  fs::remove_all(tmp, ec);
+  fs::create_directories(tmp, ec);
+  if (ec) throw Error(tmp + ": cannot create the pieces directory (" + ec.message() + ")");
+  write_file_atomic(tmp + "/plan.json", plan_text);
+  fs::rename(tmp, dir_, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove_all(tmp, ignored);
+    throw Error(dir_ + ": cannot create the pieces directory (" + ec.message() + ")");
   }
   plan_hash_ = content_hash(plan_text);
 }

@@ -89,4 +89,26 @@ for table in tokens.csv words.csv; do
   cmp -s "$work/straight/$table" "$work/four/$table" || fail "$table of the resumed run differs from four pieces straight"
 done
 [[ ! -e $work/four.pieces ]] || fail "four.pieces left behind after the report"
+
+# 5. Pieces made from copies of the model and text elsewhere resume from the originals (their
+# contents are compared, not where they were); another text is refused naming both files.
+mkdir -p "$work/moved"
+cp -r "$root/assets/model" "$work/moved/model"
+cp "$root/assets/text/adventures.txt" "$work/moved/adventures.txt"
+moved=(analyze --model "$work/moved/model" --text "$work/moved/adventures.txt" "${args[@]:5}")
+status=0
+STRATA_TEST_SIGNAL_AFTER_PIECE=1 "$strata" "${moved[@]}" --out "$work/moved_run" --pieces 4 >/dev/null 2>"$work/moved.err" || status=$?
+[[ $status -eq 137 ]] || { cat "$work/moved.err"; fail "expected death by SIGKILL (137) from the copies, got $status"; }
+head -c 20000 "$root/assets/text/adventures.txt" > "$work/moved/other.txt"
+status=0
+"$strata" analyze --model "$root/assets/model" --text "$work/moved/other.txt" "${args[@]:5}" --out "$work/moved_run" --pieces 4 \
+  --resume >/dev/null 2>"$work/other.err" || status=$?
+[[ $status -ne 0 ]] || fail "--resume with another text was not refused"
+grep -q "made with text hash .*, not .* (--text .*moved/adventures.txt, not .*moved/other.txt)" "$work/other.err" ||
+  { cat "$work/other.err"; fail "not the message for another text"; }
+"$strata" "${args[@]}" --out "$work/moved_run" --pieces 4 --resume >/dev/null 2>"$work/moved_resumed.err" ||
+  { cat "$work/moved_resumed.err"; fail "pieces made from moved copies of the model and text did not resume"; }
+[[ $(pieces_record "$work/moved_run/summary.json") == "4 [1]" ]] ||
+  fail "expected piece 1 resumed: $(pieces_record "$work/moved_run/summary.json")"
+cmp -s "$work/straight/tokens.csv" "$work/moved_run/tokens.csv" || fail "tokens.csv of the moved-files resume differs"
 echo "analyze_pieces_test: ok"
