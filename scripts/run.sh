@@ -34,11 +34,8 @@ echo "== build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j2 --target strata_cli
 
-# OpenMP workers sleep between parallel regions instead of spinning: on a 2-core machine
-# shared with other work, spinning workers take the cores from the thread that feeds them
-# (the forward pass ran at 1.5k instead of 3.6k tokens/s under load); the forward calls
-# here are large enough that waking the workers costs nothing measurable.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# How OpenMP's workers wait (spin briefly or sleep) is the program's own choice, made from
+# the machine's load when it starts (native/wait_policy.h); OMP_WAIT_POLICY, if set, wins.
 
 name=$(basename "$text" .txt)
 out=build/analysis/$name-L$budget
