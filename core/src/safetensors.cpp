@@ -248,12 +248,12 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
       const NamedTensor& t = tensors[k];
       for (size_t i = 0; i < counts[k]; i += kChunk) {
         const size_t n = std::min(kChunk, counts[k] - i);
-        const float* v = t.data.data() + i;
-        if (t.stored) {
+        const float* v = values.data();
+        if (t.stored)
           widen_to_f32(static_cast<const unsigned char*>(t.stored) + i * dtype_size(t.stored_dtype), t.stored_dtype, n,
                        values.data());
-          v = values.data();
-        }
+        else
+          v = t.data.data() + i;
         char* b = bytes.data();
         for (size_t j = 0; j < n; ++j) {
           if (width == 2) {
