@@ -7,7 +7,7 @@
 # out from the model's training), the 2,048 targets after the first L tokens
 # (--span L:L+2048), sequential and hierarchical access at L = 256 on shared passes: about
 # 0.56M token-forwards, a few minutes on 2 cores. --targets N takes N targets in contiguous
-# blocks; --targets all sweeps the whole text (the whole book: about 45M token-forwards).
+# blocks; --targets all sweeps the whole text (the whole book: about 39M token-forwards, ~2 h).
 # Any other text is --text FILE; options after -- go to `strata analyze` as they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
