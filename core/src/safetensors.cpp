@@ -254,6 +254,11 @@ void write_safetensors(const std::string& path, const std::vector<NamedTensor>& 
                        values.data());
         else
           v = t.data.data() + i;
+        if constexpr (std::endian::native == std::endian::little)
+          if (width == 4) {  // the floats' own bytes are the file's
+            out.write(reinterpret_cast<const char*>(v), std::streamsize(n * 4));
+            continue;
+          }
         char* b = bytes.data();
         for (size_t j = 0; j < n; ++j) {
           if (width == 2) {

@@ -15,8 +15,8 @@ class ProgressBar {
 
   // rate_count: what the rate counts (e.g. tokens) when it differs from done.
   void update(int64_t done, const std::string& status = "", double rate_count = -1) {
-    const double secs = seconds();
     if (finished_) return;  // the last line is drawn once, however often the end is reported
+    const double secs = seconds();
     if (done < total_ && secs - last_ < 0.25) return;  // redraw at most 4 times a second
     last_ = secs;
     const double frac = total_ > 0 ? double(done) / double(total_) : 1.0;
