@@ -1,5 +1,6 @@
 // The forward pass's product y(M,N) = x(M,K) · w(N,K)ᵀ at the model's shapes, in one run:
-// strata's kernel (float weights, and weights stored as BF16 widened while packing),
+// strata's kernel (float weights packed per call, packed once as inference keeps them, and
+// weights stored as BF16 widened while packing),
 // strata's opt-in BF16 arithmetic on each kernel the CPU has (AMX tiles, AVX512-BF16),
 // OpenBLAS's cblas_sgemm and Eigen, 1 and 2 threads, in GFLOP/s (2·M·N·K per call).
 // Beside them, fma_peak.cpp and bf16_peak.cpp measure what the core can do.
@@ -19,7 +20,7 @@ namespace {
 
 using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-enum class Library { kStrata, kStrataBf16Weights, kStrataAmx, kStrataAvx512Bf16, kOpenBlas, kEigen };
+enum class Library { kStrata, kStrataPacked, kStrataBf16Weights, kStrataAmx, kStrataAvx512Bf16, kOpenBlas, kEigen };
 
 struct Operands {
   std::vector<float> x, w, y;
@@ -61,11 +62,20 @@ void BM_Matmul(benchmark::State& state) {
   std::optional<Bf16Scope> scope;
   if (kBf16) scope.emplace(kernel);
   Operands o(M, K, N);
+  std::vector<float> panels;
+  strata::ops::WeightRef packed(o.w.data());
+  if constexpr (kLibrary == Library::kStrataPacked) {
+    panels.resize(strata::ops::packed_weight_floats(N, K));
+    strata::ops::pack_weight(packed, N, K, panels.data());
+    packed.panels = panels.data();
+  }
   Eigen::Map<const RowMajor> X(o.x.data(), M, K), W(o.w.data(), N, K);
   Eigen::Map<RowMajor> Y(o.y.data(), M, N);
   for (auto _ : state) {
     if constexpr (kLibrary == Library::kStrata || kBf16) {
       strata::ops::matmul(o.y.data(), o.x.data(), o.w.data(), M, N, K);
+    } else if constexpr (kLibrary == Library::kStrataPacked) {
+      strata::ops::matmul(o.y.data(), o.x.data(), packed, M, N, K);
     } else if constexpr (kLibrary == Library::kStrataBf16Weights) {
       strata::ops::matmul(o.y.data(), o.x.data(), strata::ops::WeightRef(o.w_bf16.data(), strata::DType::kBF16), M, N,
                           K);
@@ -92,7 +102,24 @@ void Shapes(benchmark::internal::Benchmark* b) {
   b->UseRealTime();
 }
 
+// The copy of wᵀ into column panels that a call without packed weights pays first, in
+// floats written per second: a matmul's share of it is this time against its own.
+void BM_PackWeight(benchmark::State& state) {
+  const int N = int(state.range(0)), K = int(state.range(1));
+  strata::bench::set_threads(1);
+  Operands o(1, K, N);
+  std::vector<float> panels(strata::ops::packed_weight_floats(N, K));
+  for (auto _ : state) {
+    strata::ops::pack_weight(o.w.data(), N, K, panels.data());
+    benchmark::DoNotOptimize(panels.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["Gfloat/s"] = benchmark::Counter(1e-9 * N * K, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_PackWeight)->Name("pack_weight")->ArgNames({"N", "K"})->Args({256, 256})->Args({2048, 256})->UseRealTime();
+
 BENCHMARK(BM_Matmul<Library::kStrata>)->Name("matmul/strata")->Apply(Shapes);
+BENCHMARK(BM_Matmul<Library::kStrataPacked>)->Name("matmul/strata_packed")->Apply(Shapes);
 BENCHMARK(BM_Matmul<Library::kStrataBf16Weights>)->Name("matmul/strata_bf16_weights")->Apply(Shapes);
 BENCHMARK(BM_Matmul<Library::kStrataAmx>)->Name("matmul/strata_bf16_amx")->Apply(Shapes);
 BENCHMARK(BM_Matmul<Library::kStrataAvx512Bf16>)->Name("matmul/strata_bf16_avx512")->Apply(Shapes);

@@ -84,11 +84,12 @@ TEST_P(OpsTest, MatmulWidensStoredWeightTypesLikeTheScalarCode) {
         }
 }
 
-// A matrix larger than the packing buffer (64 MB of floats: 8192 rows at K = 2048) is
-// packed a chunk of rows at a time; every chunk, the last one partial, lands in its own
-// columns of y. One target: the chunking is the same code on all of them.
-TEST(OpsChunkedPacking, MatmulOverAMatrixLargerThanThePackingBufferMatchesReference) {
-  const int M = 32, K = 2048, N = 8192 + 64 + 3;
+// Past the kernel's K slice (512 rows of b kept in L2) and over many panels, each packed by
+// the thread that reaches it: K = 2048 is four slices, N = 8192 + 67 ends in a partial
+// panel, BF16 weights widen while packing. One target: the blocking is the same code on
+// all of them.
+TEST(OpsPanelPacking, MatmulOverManySlicesAndPanelsMatchesReference) {
+  const int M = 32, K = 2048, N = 8192 + 67;
   auto x = random_vector(size_t(M) * K, 4), w = random_vector(size_t(N) * K, 5);
   const auto bits = narrowed(w, DType::kBF16);
   const ops::WeightRef ref(bits.data(), DType::kBF16);
@@ -175,7 +176,7 @@ TEST(Bf16Kernels, EmulatedIsAlwaysAvailableAndOthersRefuseWhenAbsent) {
 TEST_P(OpsTest, MatmulNNMatchesReferenceWithEitherLayoutOfA) {
   for (int M : {1, 3, 9, 70})
     for (int N : {1, 5, 16, 33, 130})
-      for (int K : {1, 7, 64, 100}) {
+      for (int K : {1, 7, 64, 100, 1100}) {  // 1100: three K slices of the kernel
         auto a = random_vector(size_t(M) * K, 1), b = random_vector(size_t(K) * N, 2);
         for (bool transposed : {false, true}) {  // a stored (M,K), or (K,M) and read as aᵀ
           const size_t rs = transposed ? 1 : size_t(K), cs = transposed ? size_t(M) : 1;

@@ -163,11 +163,14 @@ HWY_INLINE void MatmulNNTileRows(int rows, const float* a, A layout, const float
 // One block of c: rows [m0, m1), `cols` columns starting where c and b point; b's rows
 // are ldb apart (N for b as given, the panel width for a packed panel). The K loop is
 // split into slices so that the slice of b a tile streams (kSliceK rows of 64 columns:
-// 16 KB) stays in L1 while every row tile of a passes over it.
+// 128 KB) stays in L2 while every row tile of a passes over it; the accumulators stay in
+// registers for a whole slice. Slices of 64 rows (16 KB, for L1) wrote c back 4–16 times
+// per product and, at K = 1024, had 48 rows of a 4 KB apart fight over 4 L1 sets: on
+// Zen 5 they gave 159–200 GFLOP/s against 190–215 with 512 (1 thread, 256 rows).
 template <class A>
 HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, const float* b, int ldb,
                                 int m0, int m1, int cols, int K, bool accumulate) {
-  constexpr int kSliceK = 64;
+  constexpr int kSliceK = 512;
   const D d;
   const int lanes = int(hn::Lanes(d));
   for (int p0 = 0; p0 < K; p0 += kSliceK) {
@@ -221,8 +224,30 @@ HWY_INLINE void PackPanelOf(const TW* src, size_t ld, bool transposed, int K, in
     for (int j0 = 0; j0 < cols; j0 += kSquare) {
       const int np = std::min(K - p0, kSquare), nj = std::min(cols - j0, kSquare);
       for (int j = 0; j < nj; ++j) WidenRow(src + size_t(n0 + j0 + j) * ld + p0, np, square[j]);
-      for (int p = 0; p < np; ++p)
-        for (int j = 0; j < nj; ++j) panel[size_t(p0 + p) * kPanel + j0 + j] = square[j][p];
+      float* out = panel + size_t(p0) * kPanel + j0;
+      int p = 0;
+#if HWY_TARGET != HWY_SCALAR
+      // 4×4 blocks transposed in 128-bit registers: a scalar copy took ~2 cycles a float,
+      // 5–15 % of a 256-row product (a gather per panel row was slower still).
+      const hn::FixedTag<float, 4> d4;
+      for (; p + 4 <= np; p += 4) {
+        int j = 0;
+        for (; j + 4 <= nj; j += 4) {
+          const auto r0 = hn::LoadU(d4, &square[j][p]), r1 = hn::LoadU(d4, &square[j + 1][p]);
+          const auto r2 = hn::LoadU(d4, &square[j + 2][p]), r3 = hn::LoadU(d4, &square[j + 3][p]);
+          const auto lo01 = hn::InterleaveLower(d4, r0, r1), lo23 = hn::InterleaveLower(d4, r2, r3);
+          const auto hi01 = hn::InterleaveUpper(d4, r0, r1), hi23 = hn::InterleaveUpper(d4, r2, r3);
+          hn::StoreU(hn::ConcatLowerLower(d4, lo23, lo01), d4, out + size_t(p) * kPanel + j);
+          hn::StoreU(hn::ConcatUpperUpper(d4, lo23, lo01), d4, out + size_t(p + 1) * kPanel + j);
+          hn::StoreU(hn::ConcatLowerLower(d4, hi23, hi01), d4, out + size_t(p + 2) * kPanel + j);
+          hn::StoreU(hn::ConcatUpperUpper(d4, hi23, hi01), d4, out + size_t(p + 3) * kPanel + j);
+        }
+        for (; j < nj; ++j)
+          for (int q = p; q < p + 4; ++q) out[size_t(q) * kPanel + j] = square[j][q];
+      }
+#endif
+      for (; p < np; ++p)
+        for (int j = 0; j < nj; ++j) out[size_t(p) * kPanel + j] = square[j][p];
     }
 }
 
@@ -255,38 +280,42 @@ HWY_EXPORT(PackPanel);
 
 namespace {
 
-// The broadcast kernel over blocks of kNNBlockM rows × kNNBlockN columns; panel(bn)
-// returns block bn's b (at its first column) and that b's row stride.
+// The broadcast kernel over blocks of kNNBlockM rows × kNNBlockN columns. make_panel() is
+// called once per thread; what it returns, called with a panel index bn, gives block bn's
+// b (at its first column) and that b's row stride.
 constexpr int kNNBlockM = 48, kNNBlockN = kPanel;  // 8 row tiles; 64 columns = whole tiles on every target
 
-template <class Panel>
-void matmul_nn_blocks(float* c, int ldc, const float* a, size_t rs, size_t cs, Panel panel, int M, int N, int K,
-                      bool accumulate) {
+template <class MakePanel>
+void matmul_nn_blocks(float* c, int ldc, const float* a, size_t rs, size_t cs, MakePanel make_panel, int M, int N,
+                      int K, bool accumulate) {
   const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
   // Column panels outermost: the static schedule then gives each thread whole panels, all
-  // rows of each (the panels pack_panels' same schedule packed on that thread, still in its
-  // cache), and equal work whenever the panels divide evenly. Rows outermost gave one
+  // rows of each, and equal work whenever the panels divide evenly. Rows outermost gave one
   // thread 144 of M = 256 rows and the other 112 (blocks of 48), and at M = 64 48 and 16.
-#pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
-  for (int bn = 0; bn < blocks_n; ++bn)
-    for (int bm = 0; bm < blocks_m; ++bm) {
-      const auto [b, ldb] = panel(bn);
-      const int n0 = bn * kNNBlockN;
-      HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, ldc, a, rs, cs, b, ldb, bm * kNNBlockM,
-                                          std::min(M, (bm + 1) * kNNBlockM), std::min(kNNBlockN, N - n0), K,
-                                          accumulate);
-    }
+#pragma omp parallel if (work > kParallelWork)
+  {
+    auto panel = make_panel();
+#pragma omp for schedule(static) collapse(2)
+    for (int bn = 0; bn < blocks_n; ++bn)
+      for (int bm = 0; bm < blocks_m; ++bm) {
+        const auto [b, ldb] = panel(bn);
+        const int n0 = bn * kNNBlockN;
+        HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, ldc, a, rs, cs, b, ldb, bm * kNNBlockM,
+                                            std::min(M, (bm + 1) * kNNBlockM), std::min(kNNBlockN, N - n0), K,
+                                            accumulate);
+      }
+  }
 }
 
 // Below this many rows, repacking b costs more than the kernel gains from it.
 constexpr int kPackRows = 32;
 
-// b (K, N) copied into column panels of kNNBlockN: panel bn is K×64, row-major and
-// contiguous (PackPanel above). The kernel streams a 16 KB slice of one panel per tile;
-// read straight from a matrix whose rows are N or K floats apart, such slices map onto a
-// few L1 sets at the model's sizes and evict each other. b is src (K, N) as given, or
-// (transposed) src = w (N, K) of y = x·wᵀ, in its stored type.
+// b (K, N) in column panels of kNNBlockN: panel bn is K×64, row-major and contiguous
+// (PackPanel above). The kernel streams a 16 KB slice of one panel per tile; read straight
+// from a matrix whose rows are N or K floats apart, such slices map onto a few L1 sets at
+// the model's sizes and evict each other. b is src (K, N) as given, or (transposed) src =
+// w (N, K) of y = x·wᵀ, in its stored type.
 void pack_panels_into(const void* src, DType t, bool transposed, int K, int N, [[maybe_unused]] bool parallel,
                       float* dst) {
   const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
@@ -300,21 +329,49 @@ void pack_panels_into(const void* src, DType t, bool transposed, int K, int N, [
   }
 }
 
-const float* pack_panels(const void* src, DType t, bool transposed, int K, int N, bool parallel) {
-  thread_local std::vector<float> packed;  // reused across calls
-  const size_t floats = packed_weight_floats(N, K);
-  if (packed.size() < floats) packed.resize(floats);
-  pack_panels_into(src, t, transposed, K, N, parallel, packed.data());
-  return packed.data();
+// One thread's panel of b packed when it is first needed, into that thread's buffer, and
+// kept while the thread's next blocks use the same panel. Packed whole ahead of the
+// product, wᵀ of the output head (2 MB at 2048×256) left L2 before the kernel read it;
+// this way each panel (K×64 floats: 64 KB at K = 256) is read back from L2 at once.
+struct PanelPackedOnUse {
+  const void* src;
+  DType dtype;
+  bool transposed;
+  int K, N;
+  int packed_bn = -1;
+  float* buffer;
+  std::pair<const float*, int> operator()(int bn) {
+    if (bn != packed_bn) {
+      const int n0 = bn * kNNBlockN;
+      HWY_DYNAMIC_DISPATCH(PackPanel)(src, dtype, transposed ? size_t(K) : size_t(N), transposed, K, n0,
+                                      std::min(kNNBlockN, N - n0), buffer);
+      packed_bn = bn;
+    }
+    return {buffer, kNNBlockN};
+  }
+};
+
+// c = a·b with b packed panel by panel as the threads reach it (PanelPackedOnUse).
+void matmul_nn_packing(float* c, int ldc, const float* a, size_t rs, size_t cs, const void* b, DType t,
+                       bool transposed, int M, int N, int K, bool accumulate) {
+  matmul_nn_blocks(
+      c, ldc, a, rs, cs,
+      [&] {
+        thread_local std::vector<float> buffer;  // reused across calls
+        if (buffer.size() < size_t(K) * kNNBlockN) buffer.resize(size_t(K) * kNNBlockN);
+        return PanelPackedOnUse{b, t, transposed, K, N, -1, buffer.data()};
+      },
+      M, N, K, accumulate);
 }
 
-// The kernel on packed panels of b; c's rows are ldc apart.
+// The kernel on panels packed ahead (WeightRef::panels); c's rows are ldc apart.
 void matmul_nn_packed(float* c, int ldc, const float* a, size_t rs, size_t cs, const float* panels, int M, int N,
                       int K, bool accumulate) {
   const size_t panel_size = size_t(K) * kNNBlockN;
-  matmul_nn_blocks(c, ldc, a, rs, cs,
-                   [&](int bn) { return std::pair<const float*, int>(panels + size_t(bn) * panel_size, kNNBlockN); },
-                   M, N, K, accumulate);
+  matmul_nn_blocks(
+      c, ldc, a, rs, cs,
+      [&] { return [&](int bn) { return std::pair<const float*, int>(panels + size_t(bn) * panel_size, kNNBlockN); }; },
+      M, N, K, accumulate);
 }
 
 }  // namespace
@@ -331,20 +388,8 @@ void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool
   // a surprisal by 2e-6 bits). They pay from few rows too: at context 16 the broadcast
   // kernel took 2.2–3.1 ms against the tile's 3.8–6.1 (default model, 1 thread).
   if (w.panels) return matmul_nn_packed(y, N, x, size_t(K), 1, w.panels, M, N, K, accumulate);
-  if (M >= kPackRows) {
-    // wᵀ is packed kPackFloats at a time (whole panels), so the float copy of a large
-    // matrix stays bounded: whole, a 256k-token head of width 2048 would be 2 GB of floats
-    // beside its 1 GB in BF16. Each output still comes from one K loop: the same sums.
-    constexpr size_t kPackFloats = size_t(1) << 24;  // 64 MB
-    const int chunk = std::max(1, int(kPackFloats / (size_t(K) * kNNBlockN))) * kNNBlockN;
-    for (int n0 = 0; n0 < N; n0 += chunk) {
-      const int n = std::min(chunk, N - n0);
-      const float* wt =
-          pack_panels(w.plus(size_t(n0) * K).data, w.dtype, /*transposed=*/true, K, n, work > kParallelWork);
-      matmul_nn_packed(y + n0, N, x, size_t(K), 1, wt, M, n, K, accumulate);
-    }
-    return;
-  }
+  if (M >= kPackRows)
+    return matmul_nn_packing(y, N, x, size_t(K), 1, w.data, w.dtype, /*transposed=*/true, M, N, K, accumulate);
   constexpr int kBlockM = 64, kBlockN = 64;
   const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
@@ -368,14 +413,13 @@ void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool acc
 
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
                int M, int N, int K, bool accumulate) {
-  const int64_t work = int64_t(M) * N * K;
-  if (M >= kPackRows) {
-    const float* panels = pack_panels(b, DType::kF32, /*transposed=*/false, K, N, work > kParallelWork);
-    return matmul_nn_packed(c, N, a, a_row_stride, a_col_stride, panels, M, N, K, accumulate);
-  }
-  matmul_nn_blocks(c, N, a, a_row_stride, a_col_stride,
-                   [&](int bn) { return std::pair<const float*, int>(b + size_t(bn) * kNNBlockN, N); }, M, N, K,
-                   accumulate);
+  if (M >= kPackRows)
+    return matmul_nn_packing(c, N, a, a_row_stride, a_col_stride, b, DType::kF32, /*transposed=*/false, M, N, K,
+                             accumulate);
+  matmul_nn_blocks(
+      c, N, a, a_row_stride, a_col_stride,
+      [&] { return [&](int bn) { return std::pair<const float*, int>(b + size_t(bn) * kNNBlockN, N); }; }, M, N, K,
+      accumulate);
 }
 
 }  // namespace strata::ops
