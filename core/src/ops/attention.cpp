@@ -1,6 +1,7 @@
-// Causal grouped-query attention of ops.h and its backward: the SIMD kernels for one
-// (sequence, head) forward and one (sequence, kv group) backward, and at the bottom their
-// distribution over OpenMP threads with per-thread score buffers. Dispatch: dispatch.h.
+// Causal grouped-query attention of ops.h and its backward: the SIMD kernel for one
+// (sequence, head) forward, the backward of one (sequence, kv group) as matrix products,
+// and at the bottom their distribution over OpenMP threads with per-thread buffers.
+// Dispatch: dispatch.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/attention.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -67,57 +68,13 @@ HWY_NOINLINE void AttentionHead(float* out, const float* q, const float* k, cons
   }
 }
 
-// Backward of AttentionHead for every query head of one kv group, so that one task owns
-// the group's dk and dv rows. Per (i, j): one dot product and three axpys over head_dim.
-HWY_INLINE void Axpy(float alpha, const float* HWY_RESTRICT x, float* HWY_RESTRICT y, int n) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  const V va = hn::Set(d, alpha);
-  int e = 0;
-  for (; e + lanes <= n; e += lanes) hn::StoreU(hn::MulAdd(va, hn::LoadU(d, x + e), hn::LoadU(d, y + e)), d, y + e);
-  for (; e < n; ++e) y[e] += alpha * x[e];
-}
-
-HWY_NOINLINE void AttentionBackwardGroup(float* dq, float* dk, float* dv, const float* dout,
-                                         const float* q, const float* k, const float* v,
-                                         const float* probs, int b, int kvh, int T, int H,
-                                         int KVH, int hd, float* dscore) {
-  const int group = H / KVH;
-  const size_t qs = size_t(H) * hd, kvs = size_t(KVH) * hd;
-  const float scale = 1.0f / std::sqrt(float(hd));
-  const size_t kv_base = size_t(b) * T * kvs + size_t(kvh) * hd;
-  for (int j = 0; j < T; ++j) {
-    std::fill_n(dk + kv_base + size_t(j) * kvs, hd, 0.0f);
-    std::fill_n(dv + kv_base + size_t(j) * kvs, hd, 0.0f);
-  }
-  for (int h = kvh * group; h < (kvh + 1) * group; ++h)
-    for (int i = 0; i < T; ++i) {
-      const float* p = probs + ((size_t(b) * H + h) * T + i) * T;
-      const size_t qrow = (size_t(b) * T + i) * qs + size_t(h) * hd;
-      const float* doi = dout + qrow;
-      const float* qi = q + qrow;
-      float* dqi = dq + qrow;
-      float weighted = 0;
-      for (int j = 0; j <= i; ++j) {
-        dscore[j] = Dot(doi, v + kv_base + size_t(j) * kvs, hd);
-        weighted += p[j] * dscore[j];
-      }
-      std::fill_n(dqi, hd, 0.0f);
-      for (int j = 0; j <= i; ++j) {
-        const float ds = p[j] * (dscore[j] - weighted) * scale;
-        const size_t row = kv_base + size_t(j) * kvs;
-        Axpy(ds, k + row, dqi, hd);
-        Axpy(ds, qi, dk + row, hd);
-        Axpy(p[j], doi, dv + row, hd);
-      }
-    }
-}
-
 }  // namespace HWY_NAMESPACE
 }  // namespace strata::ops
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "ops/dispatch.h"
@@ -126,7 +83,6 @@ HWY_AFTER_NAMESPACE();
 namespace strata::ops {
 
 HWY_EXPORT(AttentionHead);
-HWY_EXPORT(AttentionBackwardGroup);
 
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs, int past) {
@@ -142,18 +98,86 @@ void attention(float* out, const float* q, const float* k, const float* v, int B
   }
 }
 
+namespace {
+
+// One thread's buffers for the backward of a kv group: the group's k and v rows, one
+// query head's q and dout rows, gathered contiguous (T×hd each) so the products read them
+// as plain matrices; the head's T×T score gradients; the outputs before they are scattered.
+struct GroupBuffers {
+  std::vector<float> k, v, q, dout, dscore, dq, dk, dv;
+  void ensure(int T, int hd) {
+    for (auto* rows : {&k, &v, &q, &dout, &dq, &dk, &dv})
+      if (rows->size() < size_t(T) * hd) rows->resize(size_t(T) * hd);
+    if (dscore.size() < size_t(T) * T) dscore.resize(size_t(T) * T);
+  }
+};
+
+void gather_rows(float* dst, const float* src, size_t stride, int rows, int hd) {
+  for (int t = 0; t < rows; ++t) std::copy_n(src + size_t(t) * stride, hd, dst + size_t(t) * hd);
+}
+void scatter_rows(float* dst, const float* src, size_t stride, int rows, int hd) {
+  for (int t = 0; t < rows; ++t) std::copy_n(src + size_t(t) * hd, hd, dst + size_t(t) * stride);
+}
+
+// Backward of attention for every query head h of kv group g in sequence b, so that one
+// task owns the group's dk and dv rows. With P the head's saved probabilities (T×T, 0
+// above the diagonal):
+//   dS = dout_h·V_gᵀ,  dS ← P ⊙ (dS − rowsum(P ⊙ dS)) / √hd,
+//   dq_h = dS·K_g,  dk_g += dSᵀ·q_h,  dv_g += Pᵀ·dout_h.
+// Whole T×T products do twice the causal triangle's multiply-adds, on the matmul kernel:
+// per (i, j), one dot product and three axpys over hd (loads and stores for every
+// multiply-add) took 15 % of a training step.
+void attention_backward_group(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k,
+                              const float* v, const float* probs, int b, int g, int T, int H, int KVH, int hd,
+                              GroupBuffers& s) {
+  const int group = H / KVH;
+  const size_t qs = size_t(H) * hd, kvs = size_t(KVH) * hd;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const size_t kv_base = size_t(b) * T * kvs + size_t(g) * hd;
+  gather_rows(s.k.data(), k + kv_base, kvs, T, hd);
+  gather_rows(s.v.data(), v + kv_base, kvs, T, hd);
+  for (int h = g * group; h < (g + 1) * group; ++h) {
+    const size_t q_base = size_t(b) * T * qs + size_t(h) * hd;
+    const float* p = probs + (size_t(b) * H + h) * T * T;
+    gather_rows(s.q.data(), q + q_base, qs, T, hd);
+    gather_rows(s.dout.data(), dout + q_base, qs, T, hd);
+    matmul_f32(s.dscore.data(), s.dout.data(), s.v.data(), T, T, hd, /*accumulate=*/false);
+    for (int i = 0; i < T; ++i) {
+      float* ds = s.dscore.data() + size_t(i) * T;
+      const float* pi = p + size_t(i) * T;
+      float weighted = 0;
+      for (int j = 0; j <= i; ++j) weighted += pi[j] * ds[j];
+      for (int j = 0; j <= i; ++j) ds[j] = pi[j] * (ds[j] - weighted) * scale;
+      std::fill(ds + i + 1, ds + T, 0.0f);
+    }
+    const bool first = h == g * group;
+    matmul_nn(s.dq.data(), s.dscore.data(), size_t(T), 1, s.k.data(), T, hd, T);
+    matmul_nn(s.dk.data(), s.dscore.data(), 1, size_t(T), s.q.data(), T, hd, T, /*accumulate=*/!first);
+    matmul_nn(s.dv.data(), p, 1, size_t(T), s.dout.data(), T, hd, T, /*accumulate=*/!first);
+    scatter_rows(dq + q_base, s.dq.data(), qs, T, hd);
+  }
+  scatter_rows(dk + kv_base, s.dk.data(), kvs, T, hd);
+  scatter_rows(dv + kv_base, s.dv.data(), kvs, T, hd);
+}
+
+}  // namespace
+
+// The (sequence, group) tasks over the threads; the products inside a task run on that
+// task's thread (a nested parallel region is inactive).
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
                         const float* k, const float* v, const float* probs, int B, int T, int H,
                         int KVH, int hd) {
   [[maybe_unused]] const int64_t work = int64_t(B) * H * T * T * hd;
 #pragma omp parallel if (work > kParallelWork)
   {
-    std::vector<float> dscore(static_cast<size_t>(T));
+    // Kept per thread across calls: freed after each layer's call, these 0.5 MB came back
+    // as fresh pages, every one a page fault.
+    thread_local GroupBuffers buffers;
+    buffers.ensure(T, hd);
 #pragma omp for schedule(static) collapse(2)
     for (int b = 0; b < B; ++b)
-      for (int kvh = 0; kvh < KVH; ++kvh)
-        HWY_DYNAMIC_DISPATCH(AttentionBackwardGroup)(dq, dk, dv, dout, q, k, v, probs, b, kvh, T, H,
-                                                     KVH, hd, dscore.data());
+      for (int g = 0; g < KVH; ++g)
+        attention_backward_group(dq, dk, dv, dout, q, k, v, probs, b, g, T, H, KVH, hd, buffers);
   }
 }
 

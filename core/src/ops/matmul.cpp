@@ -184,6 +184,11 @@ HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, con
       int j = 0;
       for (; j + kNNVectors * lanes <= cols; j += kNNVectors * lanes)
         MatmulNNTileRows<kNNVectors>(rows, ai, layout, bs + j, ldb, ci + j, ldc, slice, acc);
+      // Narrow outputs (a head's 32 columns in attention's backward): two vectors per
+      // broadcast where one would leave the loads, not the FMAs, as the limit.
+      if constexpr (kNNVectors > 2)
+        for (; j + 2 * lanes <= cols; j += 2 * lanes)
+          MatmulNNTileRows<2>(rows, ai, layout, bs + j, ldb, ci + j, ldc, slice, acc);
       for (; j + lanes <= cols; j += lanes)
         MatmulNNTileRows<1>(rows, ai, layout, bs + j, ldb, ci + j, ldc, slice, acc);
       for (; j < cols; ++j)  // columns left over from the vector width
