@@ -66,8 +66,9 @@ void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float ep
 void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_dim, float theta,
           bool inverse = false);
 
-// In-place softmax of one row of n values.
-void softmax(float* x, int n);
+// In-place softmax of one row of n values; returns the row's log-normaliser, log Σ exp(x)
+// of the input (a cross entropy's log-sum-exp, computed on the way).
+float softmax(float* x, int n);
 
 // h(n) = act(gate) * up, act = SiLU or tanh-approximated GELU.
 void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act);
@@ -121,7 +122,7 @@ void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float ep
              float* inv_rms = nullptr);
 void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_dim, float theta,
           bool inverse = false);
-void softmax(float* x, int n);
+float softmax(float* x, int n);
 void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act);
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs = nullptr);

@@ -59,11 +59,12 @@ void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_di
   }
 }
 
-void softmax(float* x, int n) {
+float softmax(float* x, int n) {
   const float mx = *std::max_element(x, x + n);
   double sum = 0;
   for (int i = 0; i < n; ++i) sum += (x[i] = std::exp(x[i] - mx));
   for (int i = 0; i < n; ++i) x[i] = float(x[i] / sum);
+  return float(mx + std::log(sum));
 }
 
 void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act) {

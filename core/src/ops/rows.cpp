@@ -84,8 +84,10 @@ HWY_NOINLINE void RopeRows(float* x, const int32_t* positions, int r0, int r1, i
   }
 }
 
-HWY_NOINLINE void SoftmaxRows(float* x, int rows, int n) {
-  for (int r = 0; r < rows; ++r) SoftmaxRow(x + size_t(r) * n, n);
+HWY_NOINLINE float SoftmaxRows(float* x, int rows, int n) {
+  float log_normalizer = 0;
+  for (int r = 0; r < rows; ++r) log_normalizer = SoftmaxRow(x + size_t(r) * n, n);
+  return log_normalizer;  // the last row's: softmax() asks for one
 }
 
 HWY_INLINE V GatedVector(D d, V g, V u, Activation act) {
@@ -154,7 +156,7 @@ void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_di
                                    n_heads, head_dim, theta, inverse);
 }
 
-void softmax(float* x, int n) { HWY_DYNAMIC_DISPATCH(SoftmaxRows)(x, 1, n); }
+float softmax(float* x, int n) { return HWY_DYNAMIC_DISPATCH(SoftmaxRows)(x, 1, n); }
 
 void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act) {
   constexpr size_t kChunk = 4096;

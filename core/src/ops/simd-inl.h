@@ -85,7 +85,7 @@ HWY_INLINE void WidenRow(const TW* HWY_RESTRICT src, int n, float* HWY_RESTRICT 
   for (; i < n; ++i) dst[i] = ToFloat(src[i]);
 }
 
-HWY_INLINE void SoftmaxRow(float* HWY_RESTRICT x, int n) {
+HWY_INLINE float SoftmaxRow(float* HWY_RESTRICT x, int n) {  // returns log Σ exp(x)
   const D d;
   const int lanes = int(hn::Lanes(d));
   V vmax = hn::Set(d, -INFINITY);
@@ -112,6 +112,7 @@ HWY_INLINE void SoftmaxRow(float* HWY_RESTRICT x, int n) {
   const V inv = hn::Set(d, 1.0f / sum);
   for (i = 0; i + lanes <= n; i += lanes) hn::StoreU(hn::Mul(hn::LoadU(d, x + i), inv), d, x + i);
   for (; i < n; ++i) x[i] *= 1.0f / sum;
+  return mx + std::log(sum);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "ops/dispatch.h"
 #include "strata/error.h"
@@ -34,13 +35,19 @@ double cross_entropy(const float* logits, const int32_t* targets, int rows, int 
       if (dz) std::fill(dz, dz + vocab, 0.0f);
       continue;
     }
-    const float mx = *std::max_element(z, z + vocab);
-    double sum = 0;
-    for (int i = 0; i < vocab; ++i) sum += std::exp(double(z[i] - mx));
-    const double log_sum = std::log(sum) + mx;
-    row_loss[size_t(r)] = log_sum - z[target];
+    // The vector softmax (ops.h) on a copy of the row, which then is the gradient: two
+    // scalar double exps per logit were 12 % of a training step at vocabulary 2048.
+    thread_local std::vector<float> scratch;
+    float* p = dz;
+    if (!p) {
+      if (scratch.size() < size_t(vocab)) scratch.resize(size_t(vocab));
+      p = scratch.data();
+    }
+    std::copy(z, z + vocab, p);
+    const float log_sum = ops::softmax(p, vocab);
+    row_loss[size_t(r)] = double(log_sum) - z[target];
     if (dz) {
-      for (int i = 0; i < vocab; ++i) dz[i] = float(std::exp(z[i] - log_sum)) * scale;
+      for (int i = 0; i < vocab; ++i) dz[i] *= scale;
       dz[target] -= scale;
     }
   }
