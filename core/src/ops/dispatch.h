@@ -16,6 +16,15 @@ namespace strata::ops {
 // ops::matmul in float whatever compute() says (matmul.cpp); the BF16 path's fallback.
 void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate);
 
+// ops::matmul_nn with c's rows ldc apart and b's ldb apart (attention's operands are one
+// head's columns of wider rows). Every element of c is one chain of fused multiply-adds
+// over p = 0, 1, … (in slices of 512), whatever M and N are: an element's bits do not
+// depend on the call it is part of. threaded = false: on the calling thread, with no
+// parallel region (for products inside one thread's task: a nested region is one more
+// fork and join per call, which made 2-thread decoding 3× slower).
+void matmul_nn_strided(float* c, int ldc, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
+                       int ldb, int M, int N, int K, bool accumulate, bool threaded);
+
 // Below this many multiply-adds a parallel region costs more than it saves (the kernels'
 // threshold, and the backward pass's for its own loops). WebAssembly builds have no OpenMP,
 // so a variable that only feeds an `if` clause is marked [[maybe_unused]].

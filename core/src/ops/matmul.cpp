@@ -191,12 +191,18 @@ HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, con
           MatmulNNTileRows<2>(rows, ai, layout, bs + j, ldb, ci + j, ldc, slice, acc);
       for (; j + lanes <= cols; j += lanes)
         MatmulNNTileRows<1>(rows, ai, layout, bs + j, ldb, ci + j, ldc, slice, acc);
-      for (; j < cols; ++j)  // columns left over from the vector width
+      // Columns left over from the vector width, in one-lane vectors: the same chain of
+      // fused multiply-adds as a vector lane (scalar code would be contracted, or not, and
+      // vectorised, or not, as the compiler sees fit), so an element's bits do not depend on
+      // whether its column fell in a vector.
+      const hn::CappedTag<float, 1> d1;
+      for (; j < cols; ++j)
         for (int r = 0; r < rows; ++r) {
-          float sum = 0;
-          for (int p = 0; p < slice; ++p) sum += ai[layout.at(r, p)] * bs[size_t(p) * ldb + j];
+          auto sum = hn::Zero(d1);
+          for (int p = 0; p < slice; ++p)
+            sum = hn::MulAdd(hn::Set(d1, ai[layout.at(r, p)]), hn::LoadU(d1, bs + size_t(p) * ldb + j), sum);
           float& out = ci[size_t(r) * ldc + j];
-          out = acc ? out + sum : sum;
+          out = acc ? out + hn::GetLane(sum) : hn::GetLane(sum);
         }
     }
   }
@@ -290,26 +296,33 @@ namespace {
 // b (at its first column) and that b's row stride.
 constexpr int kNNBlockM = 48, kNNBlockN = kPanel;  // 8 row tiles; 64 columns = whole tiles on every target
 
+// threaded = false keeps the product on the calling thread without a parallel region
+// (attention's products, each inside one thread's task).
 template <class MakePanel>
 void matmul_nn_blocks(float* c, int ldc, const float* a, size_t rs, size_t cs, MakePanel make_panel, int M, int N,
-                      int K, bool accumulate) {
+                      int K, bool accumulate, bool threaded = true) {
   const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
-  [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
+  auto block = [&](auto& panel, int bn, int bm) {
+    const auto [b, ldb] = panel(bn);
+    const int n0 = bn * kNNBlockN;
+    HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, ldc, a, rs, cs, b, ldb, bm * kNNBlockM,
+                                        std::min(M, (bm + 1) * kNNBlockM), std::min(kNNBlockN, N - n0), K, accumulate);
+  };
+  if (!threaded || int64_t(M) * N * K <= kParallelWork) {
+    auto panel = make_panel();
+    for (int bn = 0; bn < blocks_n; ++bn)
+      for (int bm = 0; bm < blocks_m; ++bm) block(panel, bn, bm);
+    return;
+  }
   // Column panels outermost: the static schedule then gives each thread whole panels, all
   // rows of each, and equal work whenever the panels divide evenly. Rows outermost gave one
   // thread 144 of M = 256 rows and the other 112 (blocks of 48), and at M = 64 48 and 16.
-#pragma omp parallel if (work > kParallelWork)
+#pragma omp parallel
   {
     auto panel = make_panel();
 #pragma omp for schedule(static) collapse(2)
     for (int bn = 0; bn < blocks_n; ++bn)
-      for (int bm = 0; bm < blocks_m; ++bm) {
-        const auto [b, ldb] = panel(bn);
-        const int n0 = bn * kNNBlockN;
-        HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, ldc, a, rs, cs, b, ldb, bm * kNNBlockM,
-                                            std::min(M, (bm + 1) * kNNBlockM), std::min(kNNBlockN, N - n0), K,
-                                            accumulate);
-      }
+      for (int bm = 0; bm < blocks_m; ++bm) block(panel, bn, bm);
   }
 }
 
@@ -341,6 +354,7 @@ void pack_panels_into(const void* src, DType t, bool transposed, int K, int N, [
 struct PanelPackedOnUse {
   const void* src;
   DType dtype;
+  size_t ld;  // src's row stride
   bool transposed;
   int K, N;
   int packed_bn = -1;
@@ -348,25 +362,25 @@ struct PanelPackedOnUse {
   std::pair<const float*, int> operator()(int bn) {
     if (bn != packed_bn) {
       const int n0 = bn * kNNBlockN;
-      HWY_DYNAMIC_DISPATCH(PackPanel)(src, dtype, transposed ? size_t(K) : size_t(N), transposed, K, n0,
-                                      std::min(kNNBlockN, N - n0), buffer);
+      HWY_DYNAMIC_DISPATCH(PackPanel)(src, dtype, ld, transposed, K, n0, std::min(kNNBlockN, N - n0), buffer);
       packed_bn = bn;
     }
     return {buffer, kNNBlockN};
   }
 };
 
-// c = a·b with b packed panel by panel as the threads reach it (PanelPackedOnUse).
+// c = a·b with b packed panel by panel as the threads reach it (PanelPackedOnUse); b's
+// rows are ldb apart.
 void matmul_nn_packing(float* c, int ldc, const float* a, size_t rs, size_t cs, const void* b, DType t,
-                       bool transposed, int M, int N, int K, bool accumulate) {
+                       size_t ldb, bool transposed, int M, int N, int K, bool accumulate, bool threaded = true) {
   matmul_nn_blocks(
       c, ldc, a, rs, cs,
       [&] {
         thread_local std::vector<float> buffer;  // reused across calls
         if (buffer.size() < size_t(K) * kNNBlockN) buffer.resize(size_t(K) * kNNBlockN);
-        return PanelPackedOnUse{b, t, transposed, K, N, -1, buffer.data()};
+        return PanelPackedOnUse{b, t, ldb, transposed, K, N, -1, buffer.data()};
       },
-      M, N, K, accumulate);
+      M, N, K, accumulate, threaded);
 }
 
 // The kernel on panels packed ahead (WeightRef::panels); c's rows are ldc apart.
@@ -394,7 +408,8 @@ void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool
   // kernel took 2.2–3.1 ms against the tile's 3.8–6.1 (default model, 1 thread).
   if (w.panels) return matmul_nn_packed(y, N, x, size_t(K), 1, w.panels, M, N, K, accumulate);
   if (M >= kPackRows)
-    return matmul_nn_packing(y, N, x, size_t(K), 1, w.data, w.dtype, /*transposed=*/true, M, N, K, accumulate);
+    return matmul_nn_packing(y, N, x, size_t(K), 1, w.data, w.dtype, size_t(K), /*transposed=*/true, M, N, K,
+                             accumulate);
   constexpr int kBlockM = 64, kBlockN = 64;
   const int blocks_m = (M + kBlockM - 1) / kBlockM, blocks_n = (N + kBlockN - 1) / kBlockN;
 #pragma omp parallel for schedule(static) collapse(2) if (work > kParallelWork)
@@ -416,15 +431,20 @@ void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool acc
   matmul_f32(y, x, w, M, N, K, accumulate);
 }
 
+void matmul_nn_strided(float* c, int ldc, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
+                       int ldb, int M, int N, int K, bool accumulate, bool threaded) {
+  if (M >= kPackRows)
+    return matmul_nn_packing(c, ldc, a, a_row_stride, a_col_stride, b, DType::kF32, size_t(ldb), /*transposed=*/false,
+                             M, N, K, accumulate, threaded);
+  matmul_nn_blocks(
+      c, ldc, a, a_row_stride, a_col_stride,
+      [&] { return [&](int bn) { return std::pair<const float*, int>(b + size_t(bn) * kNNBlockN, ldb); }; }, M, N, K,
+      accumulate, threaded);
+}
+
 void matmul_nn(float* c, const float* a, size_t a_row_stride, size_t a_col_stride, const float* b,
                int M, int N, int K, bool accumulate) {
-  if (M >= kPackRows)
-    return matmul_nn_packing(c, N, a, a_row_stride, a_col_stride, b, DType::kF32, /*transposed=*/false, M, N, K,
-                             accumulate);
-  matmul_nn_blocks(
-      c, N, a, a_row_stride, a_col_stride,
-      [&] { return [&](int bn) { return std::pair<const float*, int>(b + size_t(bn) * kNNBlockN, N); }; }, M, N, K,
-      accumulate);
+  matmul_nn_strided(c, N, a, a_row_stride, a_col_stride, b, N, M, N, K, accumulate, /*threaded=*/true);
 }
 
 }  // namespace strata::ops
