@@ -256,6 +256,26 @@ TEST_P(OpsTest, AttentionMatchesReference) {
   }
 }
 
+// A query row's output has the same bits whatever call computes it: all T queries at once,
+// or each alone after a KV cache of the keys before it (the narrow last layer, pieces and
+// shards of a sweep rely on this).
+TEST_P(OpsTest, AttentionRowsHaveTheSameBitsInEveryCall) {
+  for (int head_dim : {8, 32, 17})
+    for (int T : {8, 40}) {
+      const int H = 4, KVH = 2;
+      auto q = random_vector(size_t(T) * H * head_dim, 21);
+      auto k = random_vector(size_t(T) * KVH * head_dim, 22), v = random_vector(k.size(), 23);
+      std::vector<float> all(q.size()), one(size_t(H) * head_dim);
+      ops::attention(all.data(), q.data(), k.data(), v.data(), 1, T, H, KVH, head_dim);
+      for (int i = 0; i < T; ++i) {
+        ops::attention(one.data(), q.data() + size_t(i) * H * head_dim, k.data(), v.data(), 1, 1, H, KVH, head_dim,
+                       nullptr, /*past=*/i);
+        for (size_t e = 0; e < one.size(); ++e)
+          ASSERT_EQ(one[e], all[size_t(i) * H * head_dim + e]) << "hd=" << head_dim << " T=" << T << " row " << i;
+      }
+    }
+}
+
 TEST_P(OpsTest, AttentionBackwardMatchesReference) {
   struct Case { int B, T, heads, kv_heads, head_dim; };
   for (Case c : {Case{1, 1, 1, 1, 4}, Case{2, 5, 4, 2, 8}, Case{1, 19, 3, 1, 17}, Case{2, 33, 4, 4, 16},

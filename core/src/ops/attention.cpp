@@ -1,7 +1,7 @@
-// Causal grouped-query attention of ops.h and its backward: the SIMD kernel for one
-// (sequence, head) forward, the backward of one (sequence, kv group) as matrix products,
-// and at the bottom their distribution over OpenMP threads with per-thread buffers.
-// Dispatch: dispatch.h.
+// Causal grouped-query attention of ops.h and its backward, both as matrix products on
+// the matmul kernel (one (sequence, head) forward, one (sequence, kv group) backward) with
+// the causal softmax between them as this file's SIMD kernel, and their distribution over
+// OpenMP threads with per-thread buffers. Dispatch: dispatch.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/attention.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -17,54 +17,18 @@ namespace strata::ops {
 namespace HWY_NAMESPACE {
 
 // ---------------------------------------------------------------------------------------
-// Attention for one (sequence, head): query i, at index past + i of the sequence's
-// past + T keys (the first `past` of them from a KV cache), attends to keys 0..past+i.
+// The causal softmax of one head's scores: row i (query i, at index past + i of the keys)
+// scaled, normalised over keys 0..past+i, and 0 past them, so that the product with V may
+// run over every key. probs, if given, receives the rows (T × keys, dense).
 
-HWY_INLINE float Dot(const float* HWY_RESTRICT a, const float* HWY_RESTRICT b, int n) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  V acc = hn::Zero(d);
-  int i = 0;
-  for (; i + lanes <= n; i += lanes) acc = hn::MulAdd(hn::LoadU(d, a + i), hn::LoadU(d, b + i), acc);
-  float sum = hn::GetLane(hn::SumOfLanes(d, acc));
-  for (; i < n; ++i) sum += a[i] * b[i];
-  return sum;
-}
-
-HWY_NOINLINE void AttentionHead(float* out, const float* q, const float* k, const float* v, int b,
-                                int h, int T, int past, int n_heads, int n_kv_heads, int head_dim,
-                                float* scores, float* probs) {
-  const D d;
-  const int lanes = int(hn::Lanes(d));
-  const int kvh = h / (n_heads / n_kv_heads);
-  const int keys = past + T;
-  const size_t q_stride = size_t(n_heads) * head_dim, kv_stride = size_t(n_kv_heads) * head_dim;
-  const float scale = 1.0f / std::sqrt(float(head_dim));
-  const float* kb = k + size_t(b) * keys * kv_stride + size_t(kvh) * head_dim;
-  const float* vb = v + size_t(b) * keys * kv_stride + size_t(kvh) * head_dim;
+HWY_NOINLINE void CausalSoftmaxRows(float* scores, size_t ld, int T, int past, int keys, float scale, float* probs) {
   for (int i = 0; i < T; ++i) {
-    const int last = past + i;  // the last key this query sees
-    const float* qi = q + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
-    for (int j = 0; j <= last; ++j) scores[j] = Dot(qi, kb + size_t(j) * kv_stride, head_dim) * scale;
-    SoftmaxRow(scores, last + 1);
-    float* oi = out + (size_t(b) * T + i) * q_stride + size_t(h) * head_dim;
-    int e = 0;
-    for (; e + lanes <= head_dim; e += lanes) {
-      V acc = hn::Zero(d);
-      for (int j = 0; j <= last; ++j)
-        acc = hn::MulAdd(hn::Set(d, scores[j]), hn::LoadU(d, vb + size_t(j) * kv_stride + e), acc);
-      hn::StoreU(acc, d, oi + e);
-    }
-    for (; e < head_dim; ++e) {
-      float acc = 0;
-      for (int j = 0; j <= last; ++j) acc += scores[j] * vb[size_t(j) * kv_stride + e];
-      oi[e] = acc;
-    }
-    if (probs) {
-      float* pr = probs + ((size_t(b) * n_heads + h) * T + i) * keys;
-      std::copy(scores, scores + last + 1, pr);
-      std::fill(pr + last + 1, pr + keys, 0.0f);
-    }
+    float* row = scores + size_t(i) * ld;
+    const int seen = past + i + 1;
+    for (int j = 0; j < seen; ++j) row[j] *= scale;
+    SoftmaxRow(row, seen);
+    std::fill(row + seen, row + keys, 0.0f);
+    if (probs) std::copy(row, row + keys, probs + size_t(i) * keys);
   }
 }
 
@@ -82,19 +46,81 @@ HWY_AFTER_NAMESPACE();
 
 namespace strata::ops {
 
-HWY_EXPORT(AttentionHead);
+HWY_EXPORT(CausalSoftmaxRows);
 
+namespace {
+
+// Columns of the score products come in whole vectors (dispatch.h: matmul_nn_strided), so
+// that a score's bits are the same in every call.
+int padded(int n) { return (n + 15) / 16 * 16; }
+
+// One thread's buffers for attention_head, kept across calls.
+struct HeadBuffers {
+  std::vector<float> operand, scores, scores_t;
+};
+
+void ensure(std::vector<float>& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
+// Attention for one (sequence, head) as two products on the matmul kernel:
+//   S = Q_h·K_gᵀ (T × keys), the causal softmax of each row, O_h = P·V_g.
+// Each score is one chain of fused multiply-adds over the head's dimensions and each
+// output one over the keys, whatever T and past are, so a row's bits do not depend on the
+// call: a context scored in pieces, shards or with a KV cache gives one call's bits. Per
+// (query, key), a dot product with its horizontal sum, and an axpy chain per output vector,
+// held the forward to a fraction of the kernel's rate. S comes as Q_h·K_gᵀ, with Kᵀ
+// gathered (keys × hd copies), or, for few queries, as (K_g·Q_hᵀ)ᵀ, with Qᵀ gathered
+// (T × hd) and S transposed back (T × keys): the same chains either way (a·b = b·a).
+void attention_head(float* out, const float* q, const float* k, const float* v, int b, int h, int T, int past,
+                    int H, int KVH, int hd, float* probs, HeadBuffers& s) {
+  const int g = h / (H / KVH);
+  const int keys = past + T;
+  const size_t qs = size_t(H) * hd, kvs = size_t(KVH) * hd;
+  const float* qh = q + size_t(b) * T * qs + size_t(h) * hd;
+  const float* kg = k + size_t(b) * keys * kvs + size_t(g) * hd;
+  const float* vg = v + size_t(b) * keys * kvs + size_t(g) * hd;
+  const int ld = padded(keys);
+  ensure(s.scores, size_t(T) * ld);
+  if (int64_t(T) * (hd + keys) < int64_t(keys) * hd) {
+    const int tp = padded(T);
+    s.operand.assign(size_t(hd) * tp, 0.0f);
+    for (int i = 0; i < T; ++i)
+      for (int e = 0; e < hd; ++e) s.operand[size_t(e) * tp + i] = qh[size_t(i) * qs + e];
+    ensure(s.scores_t, size_t(keys) * tp);
+    matmul_nn_strided(s.scores_t.data(), tp, kg, kvs, 1, s.operand.data(), tp, keys, tp, hd, false, false);
+    for (int i = 0; i < T; ++i)
+      for (int j = 0; j < keys; ++j) s.scores[size_t(i) * ld + j] = s.scores_t[size_t(j) * tp + i];
+  } else {
+    ensure(s.operand, size_t(hd) * ld);
+    for (int e = 0; e < hd; ++e) {
+      float* column = s.operand.data() + size_t(e) * ld;
+      for (int j = 0; j < keys; ++j) column[j] = kg[size_t(j) * kvs + e];
+      std::fill(column + keys, column + ld, 0.0f);
+    }
+    matmul_nn_strided(s.scores.data(), ld, qh, qs, 1, s.operand.data(), ld, T, ld, hd, false, false);
+  }
+  const float scale = 1.0f / std::sqrt(float(hd));
+  HWY_DYNAMIC_DISPATCH(CausalSoftmaxRows)(s.scores.data(), size_t(ld), T, past, keys, scale,
+                                          probs ? probs + (size_t(b) * H + h) * T * keys : nullptr);
+  matmul_nn_strided(out + size_t(b) * T * qs + size_t(h) * hd, int(qs), s.scores.data(), size_t(ld), 1, vg, int(kvs),
+                    T, hd, keys, /*accumulate=*/false, /*threaded=*/false);
+}
+
+}  // namespace
+
+// The (sequence, head) tasks over the threads; the products inside a task run on that
+// task's thread.
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs, int past) {
   [[maybe_unused]] const int64_t work = int64_t(B) * n_heads * T * (past + T) * head_dim;
 #pragma omp parallel if (work > kParallelWork)
   {
-    std::vector<float> scores(static_cast<size_t>(past + T));
+    thread_local HeadBuffers buffers;
 #pragma omp for schedule(static) collapse(2)
     for (int b = 0; b < B; ++b)
       for (int h = 0; h < n_heads; ++h)
-        HWY_DYNAMIC_DISPATCH(AttentionHead)(out, q, k, v, b, h, T, past, n_heads, n_kv_heads, head_dim,
-                                            scores.data(), probs);
+        attention_head(out, q, k, v, b, h, T, past, n_heads, n_kv_heads, head_dim, probs, buffers);
   }
 }
 
@@ -151,9 +177,9 @@ void attention_backward_group(float* dq, float* dk, float* dv, const float* dout
       std::fill(ds + i + 1, ds + T, 0.0f);
     }
     const bool first = h == g * group;
-    matmul_nn(s.dq.data(), s.dscore.data(), size_t(T), 1, s.k.data(), T, hd, T);
-    matmul_nn(s.dk.data(), s.dscore.data(), 1, size_t(T), s.q.data(), T, hd, T, /*accumulate=*/!first);
-    matmul_nn(s.dv.data(), p, 1, size_t(T), s.dout.data(), T, hd, T, /*accumulate=*/!first);
+    matmul_nn_strided(s.dq.data(), hd, s.dscore.data(), size_t(T), 1, s.k.data(), hd, T, hd, T, false, false);
+    matmul_nn_strided(s.dk.data(), hd, s.dscore.data(), 1, size_t(T), s.q.data(), hd, T, hd, T, !first, false);
+    matmul_nn_strided(s.dv.data(), hd, p, 1, size_t(T), s.dout.data(), hd, T, hd, T, !first, false);
     scatter_rows(dq + q_base, s.dq.data(), qs, T, hd);
   }
   scatter_rows(dk + kv_base, s.dk.data(), kvs, T, hd);
@@ -163,7 +189,7 @@ void attention_backward_group(float* dq, float* dk, float* dv, const float* dout
 }  // namespace
 
 // The (sequence, group) tasks over the threads; the products inside a task run on that
-// task's thread (a nested parallel region is inactive).
+// task's thread.
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,
                         const float* k, const float* v, const float* probs, int B, int T, int H,
                         int KVH, int hd) {
