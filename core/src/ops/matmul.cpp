@@ -400,7 +400,7 @@ void matmul_nn_packed(float* c, int ldc, const float* a, size_t rs, size_t cs, c
 // multiply-adds; none when the caller keeps w packed). Fewer rows (decoding, short
 // contexts) keep the dot-product kernel, which reads w as it is.
 void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
-  const int64_t work = int64_t(M) * N * K;
+  [[maybe_unused]] const int64_t work = int64_t(M) * N * K;
   // Panels packed once (WeightRef::panels) are used at any number of rows: one kernel then
   // computes every row, whatever else its call holds, so a sweep cut into shards or pieces
   // gives one process's bits (with the tile below, a piece's one-row call at its edge moved
