@@ -8,12 +8,10 @@
 
 namespace strata {
 
-// Not packed: a step's one row reads each matrix as stored (half the bytes of float
-// panels for a 16-bit model), and a prompt's prefill packs per call from 32 rows.
 // The weights packed once, as every command packs them (Transformer::pack_weights: skipped
-// past its size limit): a step then runs the broadcast kernel on the float panels (one
-// row), not the dot-product tile with a horizontal sum per output, which took 86 % of a
-// step and held decoding to ~500 tokens/s on one Zen 5 core.
+// past its size limit), in their stored type: a step runs the broadcast kernel on the
+// panels (one row), not the dot-product tile with a horizontal sum per output, which took
+// 86 % of a step and held decoding to ~500 tokens/s on one Zen 5 core.
 Decoder::Decoder(std::shared_ptr<const Weights> weights) : model_(std::move(weights)), cache_(model_.config()) {
   model_.pack_weights();
 }

@@ -86,7 +86,7 @@ Transformer::Transformer(std::shared_ptr<const Weights> weights) : weights_(std:
 
 size_t Transformer::packed_bytes(const ModelConfig& c) {
   size_t floats = 0;
-  for (const MatrixSlot& s : forward_matrices(c)) floats += ops::packed_weight_floats(s.N, s.K);
+  for (const MatrixSlot& s : forward_matrices(c)) floats += ops::packed_weight_bytes(s.N, s.K, DType::kF32) / 4;
   return floats * sizeof(float);
 }
 
@@ -96,21 +96,31 @@ bool Transformer::pack_weights() {
   if (packed_bytes(c) > kMaxPackedBytes) return false;
   const std::vector<MatrixSlot> matrices = forward_matrices(c);
   const bool bf16 = ops::compute() == ops::Compute::kBF16;
-  size_t floats = 0, bf16_elements = 0;
+  auto view = std::make_unique<WeightViews>(weights_->view);
+  auto slot = [&](const MatrixSlot& s) -> ops::WeightRef& {
+    return s.layer < 0 ? view->lm_head : view->layers[size_t(s.layer)].*s.member;
+  };
+  size_t bytes = 0, bf16_elements = 0;
   for (const MatrixSlot& s : matrices) {
-    floats += ops::packed_weight_floats(s.N, s.K);
+    bytes += ops::packed_weight_bytes(s.N, s.K, DType::kF32);
+    if (slot(s).dtype != DType::kF32) bytes += ops::packed_weight_bytes(s.N, s.K, slot(s).dtype);
     if (bf16) bf16_elements += ops::bf16_weight_elements(s.N, s.K);
   }
-  packed_.resize(floats);
+  if (bytes > kMaxPackedBytes) return false;
+  packed_.resize((bytes + sizeof(float) - 1) / sizeof(float));  // floats, for their alignment
   packed_bf16_.resize(bf16_elements);
-  auto view = std::make_unique<WeightViews>(weights_->view);
-  float* dst = packed_.data();
+  auto* dst = reinterpret_cast<unsigned char*>(packed_.data());
   uint16_t* dst16 = packed_bf16_.data();
   for (const MatrixSlot& s : matrices) {
-    ops::WeightRef& w = s.layer < 0 ? view->lm_head : view->layers[size_t(s.layer)].*s.member;
-    ops::pack_weight(w, s.N, s.K, dst);
-    w.panels = dst;
-    dst += ops::packed_weight_floats(s.N, s.K);
+    ops::WeightRef& w = slot(s);
+    ops::pack_weight(w, s.N, s.K, DType::kF32, dst);
+    w.panels = reinterpret_cast<const float*>(dst);
+    dst += ops::packed_weight_bytes(s.N, s.K, DType::kF32);
+    if (w.dtype != DType::kF32) {
+      ops::pack_weight(w, s.N, s.K, w.dtype, dst);
+      w.panels16 = dst;
+      dst += ops::packed_weight_bytes(s.N, s.K, w.dtype);
+    }
     if (bf16) {
       ops::pack_weight_bf16(w, s.N, s.K, dst16);
       w.bf16_rows = dst16;

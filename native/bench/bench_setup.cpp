@@ -33,6 +33,11 @@ const LoadedModel& default_model() {
   return model;
 }
 
+const LoadedModel& default_model_as_stored() {
+  static const LoadedModel model = load_model(inputs().model_dir);
+  return model;
+}
+
 const std::vector<int32_t>& text_tokens() {
   static const std::vector<int32_t> tokens = default_model().tokenizer.encode(read_file(inputs().text_path));
   return tokens;

@@ -19,6 +19,8 @@ Inputs& inputs();
 
 // The model in inputs().model_dir and the text's tokens, loaded on first use.
 const LoadedModel& default_model();
+// The same model held as stored (F16 for the default): decoding beside llama.cpp's F16.
+const LoadedModel& default_model_as_stored();
 const std::vector<int32_t>& text_tokens();
 
 // What the benchmarks ask of the model and the text: a context of kContext tokens, and a

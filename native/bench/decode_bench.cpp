@@ -12,11 +12,11 @@
 
 namespace {
 
-void BM_Decode(benchmark::State& state) {
+void decode_case(benchmark::State& state, const strata::LoadedModel& model) {
   const int P = int(state.range(0)), N = int(state.range(1));
   strata::bench::set_threads(int(state.range(2)));
   const std::vector<int32_t>& text = strata::bench::text_tokens();  // main() checked it holds > kContext tokens
-  strata::Decoder decoder(strata::bench::default_model().weights);
+  strata::Decoder decoder(model.weights);
   decoder.prefill(std::span(text).first(size_t(P)));
   for (auto _ : state) {
     decoder.truncate(P);
@@ -24,10 +24,19 @@ void BM_Decode(benchmark::State& state) {
   }
   state.counters["tokens/s"] = benchmark::Counter(double(N), benchmark::Counter::kIsIterationInvariantRate);
 }
+void BM_Decode(benchmark::State& state) { decode_case(state, strata::bench::default_model()); }
+void BM_DecodeAsStored(benchmark::State& state) { decode_case(state, strata::bench::default_model_as_stored()); }
 BENCHMARK(BM_Decode)
     ->Name("decode")
     ->ArgNames({"prompt", "steps", "threads"})
     ->ArgsProduct({{1, 64}, {128}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+// The weights in their stored type (F16): the panels too, widened as the kernel loads them.
+BENCHMARK(BM_DecodeAsStored)
+    ->Name("decode_as_stored")
+    ->ArgNames({"prompt", "steps", "threads"})
+    ->ArgsProduct({{1}, {128}, {1, 2}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -65,8 +65,8 @@ void BM_Matmul(benchmark::State& state) {
   std::vector<float> panels;
   strata::ops::WeightRef packed(o.w.data());
   if constexpr (kLibrary == Library::kStrataPacked) {
-    panels.resize(strata::ops::packed_weight_floats(N, K));
-    strata::ops::pack_weight(packed, N, K, panels.data());
+    panels.resize(strata::ops::packed_weight_bytes(N, K, strata::DType::kF32) / sizeof(float));
+    strata::ops::pack_weight(packed, N, K, strata::DType::kF32, panels.data());
     packed.panels = panels.data();
   }
   Eigen::Map<const RowMajor> X(o.x.data(), M, K), W(o.w.data(), N, K);
@@ -108,9 +108,9 @@ void BM_PackWeight(benchmark::State& state) {
   const int N = int(state.range(0)), K = int(state.range(1));
   strata::bench::set_threads(1);
   Operands o(1, K, N);
-  std::vector<float> panels(strata::ops::packed_weight_floats(N, K));
+  std::vector<float> panels(strata::ops::packed_weight_bytes(N, K, strata::DType::kF32) / sizeof(float));
   for (auto _ : state) {
-    strata::ops::pack_weight(o.w.data(), N, K, panels.data());
+    strata::ops::pack_weight(o.w.data(), N, K, strata::DType::kF32, panels.data());
     benchmark::DoNotOptimize(panels.data());
     benchmark::ClobberMemory();
   }

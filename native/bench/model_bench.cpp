@@ -33,11 +33,12 @@ struct Batch {
 };
 
 // packed: the weights packed once (Transformer::pack_weights, as every command runs), or
-// repacked by every call of 32 rows or more.
-void forward_case(benchmark::State& state, bool packed) {
+// repacked by every call of 32 rows or more. The model is held in float32, or as stored
+// (F16, as the commands hold it unless told: its panels widened as the kernel loads them).
+void forward_case(benchmark::State& state, bool packed, bool as_stored = false) {
   const int B = int(state.range(0)), T = int(state.range(1));
   strata::bench::set_threads(int(state.range(2)));
-  strata::Transformer model(default_model().weights);
+  strata::Transformer model(as_stored ? strata::bench::default_model_as_stored().weights : default_model().weights);
   if (packed) model.pack_weights();
   const Batch batch(B, T);
   const std::vector<int> last_row = {T - 1};
@@ -51,10 +52,18 @@ void forward_case(benchmark::State& state, bool packed) {
 }
 void BM_Forward(benchmark::State& state) { forward_case(state, /*packed=*/true); }
 void BM_ForwardRepacking(benchmark::State& state) { forward_case(state, /*packed=*/false); }
+void BM_ForwardAsStored(benchmark::State& state) { forward_case(state, /*packed=*/true, /*as_stored=*/true); }
 BENCHMARK(BM_Forward)
     ->Name("forward")
     ->ArgNames({"B", "T", "threads"})
     ->ArgsProduct({{1}, benchmark::CreateRange(1, 256, 2), {1, 2}})
+    ->Args({8, 256, 1})
+    ->Args({8, 256, 2})
+    ->UseRealTime();
+BENCHMARK(BM_ForwardAsStored)
+    ->Name("forward_as_stored")
+    ->ArgNames({"B", "T", "threads"})
+    ->ArgsProduct({{1}, {1, 16, 64, 256}, {1, 2}})
     ->Args({8, 256, 1})
     ->Args({8, 256, 2})
     ->UseRealTime();

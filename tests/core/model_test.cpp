@@ -80,8 +80,9 @@ Batch random_batch(int B, int T, int vocab, uint64_t seed, std::vector<std::vect
   return b;
 }
 
-std::vector<float> strata_logits(const std::shared_ptr<Weights>& w, const Batch& b) {
+std::vector<float> strata_logits(const std::shared_ptr<Weights>& w, const Batch& b, bool packed = false) {
   Transformer model(w);
+  if (packed && !model.pack_weights()) throw Error("strata_logits: the model was not packed");
   auto logits = model.forward(b.tokens, b.positions, b.B, b.T);
   return {logits.begin(), logits.end()};
 }
@@ -266,7 +267,9 @@ TEST(ModelTest, RejectsInvalidInput) {
 // stored values widened to float32 at load (--dtype f32): every widening is exact and the
 // kernels' arithmetic is the same, so there is no tolerance. Both the dot-product path (T <
 // 32 rows) and the packed-panel path (T >= 32) of the matmul, a tied and an untied head,
-// and GPT-2 (Conv1D matrices transposed into owned 16-bit memory, learned positions) run.
+// and GPT-2 (Conv1D matrices transposed into owned 16-bit memory, learned positions) run;
+// and with the weights packed once, where 16-bit panels (widened as the kernel loads them)
+// meet float panels.
 TEST(ModelTest, SixteenBitCheckpointsGiveTheLogitsOfTheirFloatWidening) {
   fixtures::ScratchDir dir("sixteen_bit_logits");
   fixtures::Shape s;
@@ -286,6 +289,8 @@ TEST(ModelTest, SixteenBitCheckpointsGiveTheLogitsOfTheirFloatWidening) {
         const Batch b = random_batch(2, T, c.vocab_size, 17);
         EXPECT_EQ(strata_logits(held, b), strata_logits(widened, b))
             << c.model_type << " tied=" << c.tie_word_embeddings << " " << dtype_name(stored) << " T=" << T;
+        EXPECT_EQ(strata_logits(held, b, /*packed=*/true), strata_logits(widened, b, /*packed=*/true))
+            << "packed: " << c.model_type << " tied=" << c.tie_word_embeddings << " " << dtype_name(stored) << " T=" << T;
       }
     }
 }

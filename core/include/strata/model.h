@@ -57,13 +57,15 @@ class Transformer {
   const ModelConfig& config() const { return weights_->config; }
   const Weights& weights() const { return *weights_; }
 
-  // Packs every matrix's wᵀ once, in float, for inference on weights that no longer change
+  // Packs every matrix's wᵀ once, in float (and, for 16-bit weights, in their own type too:
+  // ops.h, WeightRef::panels16), for inference on weights that no longer change
   // (never for a model being trained: later calls would not see its updates). Calls of 32
   // rows or more then stop repacking each matrix (40% of a context-64 forward of the
   // default model), with bit-identical logits; fewer rows take the same kernel too (equal
   // within float rounding to the dot-product tile they took before), so that every row's
-  // result is independent of what else its call holds. Costs packed_bytes(config()) beside the
-  // weights; above kMaxPackedBytes nothing is packed and it returns false. Under
+  // result is independent of what else its call holds. Costs packed_bytes(config()) beside
+  // the weights (half as much again for 16-bit weights); above kMaxPackedBytes nothing is
+  // packed and it returns false. Under
   // Compute::kBF16 (ops::compute() when called) it also keeps each matrix rounded to
   // bfloat16 as those kernels read it (2 bytes per parameter more), with the same results.
   bool pack_weights();

@@ -123,8 +123,8 @@ struct AStrided {
   HWY_INLINE size_t at(int r, int p) const { return size_t(r) * rs + size_t(p) * cs; }
 };
 
-template <int kR, int kV, class A>
-HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, A layout, const float* HWY_RESTRICT b,
+template <int kR, int kV, class A, class TB>
+HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, A layout, const TB* HWY_RESTRICT b,
                              int ldb, float* HWY_RESTRICT c, int ldc, int K, bool accumulate) {
   const D d;
   const size_t lanes = hn::Lanes(d);
@@ -133,7 +133,7 @@ HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, A layout, const float*
     for (int v = 0; v < kV; ++v) acc[r][v] = hn::Zero(d);
   for (int p = 0; p < K; ++p) {
     V bv[kV];
-    for (int v = 0; v < kV; ++v) bv[v] = hn::LoadU(d, b + size_t(p) * ldb + v * lanes);
+    for (int v = 0; v < kV; ++v) bv[v] = LoadWidened(d, b + size_t(p) * ldb + v * lanes);
     for (int r = 0; r < kR; ++r) {
       const V av = hn::Set(d, a[layout.at(r, p)]);
       for (int v = 0; v < kV; ++v) acc[r][v] = hn::MulAdd(av, bv[v], acc[r][v]);
@@ -146,8 +146,8 @@ HWY_INLINE void MatmulNNTile(const float* HWY_RESTRICT a, A layout, const float*
     }
 }
 
-template <int kV, class A>
-HWY_INLINE void MatmulNNTileRows(int rows, const float* a, A layout, const float* b, int ldb, float* c,
+template <int kV, class A, class TB>
+HWY_INLINE void MatmulNNTileRows(int rows, const float* a, A layout, const TB* b, int ldb, float* c,
                                  int ldc, int K, bool accumulate) {
   static_assert(kNNRows == 6, "one case per row count up to kNNRows");
   switch (rows) {
@@ -167,8 +167,8 @@ HWY_INLINE void MatmulNNTileRows(int rows, const float* a, A layout, const float
 // registers for a whole slice. Slices of 64 rows (16 KB, for L1) wrote c back 4–16 times
 // per product and, at K = 1024, had 48 rows of a 4 KB apart fight over 4 L1 sets: on
 // Zen 5 they gave 159–200 GFLOP/s against 190–215 with 512 (1 thread, 256 rows).
-template <class A>
-HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, const float* b, int ldb,
+template <class A, class TB>
+HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, const TB* b, int ldb,
                                 int m0, int m1, int cols, int K, bool accumulate) {
   constexpr int kSliceK = 512;
   const D d;
@@ -176,7 +176,7 @@ HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, con
   for (int p0 = 0; p0 < K; p0 += kSliceK) {
     const int slice = std::min(kSliceK, K - p0);
     const bool acc = accumulate || p0 > 0;
-    const float* bs = b + size_t(p0) * ldb;
+    const TB* bs = b + size_t(p0) * ldb;
     for (int i = m0; i < m1; i += kNNRows) {
       const int rows = std::min(kNNRows, m1 - i);
       const float* ai = a + layout.at(i, p0);
@@ -200,7 +200,7 @@ HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, con
         for (int r = 0; r < rows; ++r) {
           auto sum = hn::Zero(d1);
           for (int p = 0; p < slice; ++p)
-            sum = hn::MulAdd(hn::Set(d1, ai[layout.at(r, p)]), hn::LoadU(d1, bs + size_t(p) * ldb + j), sum);
+            sum = hn::MulAdd(hn::Set(d1, ai[layout.at(r, p)]), hn::Set(d1, ToFloat(bs[size_t(p) * ldb + j])), sum);
           float& out = ci[size_t(r) * ldc + j];
           out = acc ? out + hn::GetLane(sum) : hn::GetLane(sum);
         }
@@ -208,11 +208,19 @@ HWY_INLINE void MatmulNNBlockIn(float* c, int ldc, const float* a, A layout, con
   }
 }
 
-HWY_NOINLINE void MatmulNNBlock(float* c, int ldc, const float* a, size_t rs, size_t cs, const float* b,
+// b is float, or (panels packed once from 16-bit weights, read by rows of x: cs = 1) the
+// weights' own F16/BF16 values, widened as they are loaded: half the bytes a step of
+// decoding reads, the same products.
+HWY_NOINLINE void MatmulNNBlock(float* c, int ldc, const float* a, size_t rs, size_t cs, const void* b, DType bt,
                                 int ldb, int m0, int m1, int cols, int K, bool accumulate) {
-  if (cs == 1) return MatmulNNBlockIn(c, ldc, a, ARows{rs}, b, ldb, m0, m1, cols, K, accumulate);
-  if (rs == 1) return MatmulNNBlockIn(c, ldc, a, AColumns{cs}, b, ldb, m0, m1, cols, K, accumulate);
-  MatmulNNBlockIn(c, ldc, a, AStrided{rs, cs}, b, ldb, m0, m1, cols, K, accumulate);
+  if (bt == DType::kF16)
+    return MatmulNNBlockIn(c, ldc, a, ARows{rs}, static_cast<const F16*>(b), ldb, m0, m1, cols, K, accumulate);
+  if (bt == DType::kBF16)
+    return MatmulNNBlockIn(c, ldc, a, ARows{rs}, static_cast<const BF16*>(b), ldb, m0, m1, cols, K, accumulate);
+  const float* bf = static_cast<const float*>(b);
+  if (cs == 1) return MatmulNNBlockIn(c, ldc, a, ARows{rs}, bf, ldb, m0, m1, cols, K, accumulate);
+  if (rs == 1) return MatmulNNBlockIn(c, ldc, a, AColumns{cs}, bf, ldb, m0, m1, cols, K, accumulate);
+  MatmulNNBlockIn(c, ldc, a, AStrided{rs, cs}, bf, ldb, m0, m1, cols, K, accumulate);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -281,6 +289,7 @@ HWY_AFTER_NAMESPACE();
 
 #include "ops/bf16_kernels.h"
 #include "ops/dispatch.h"
+#include "strata/error.h"
 #include "strata/ops.h"
 
 namespace strata::ops {
@@ -300,12 +309,12 @@ constexpr int kNNBlockM = 48, kNNBlockN = kPanel;  // 8 row tiles; 64 columns = 
 // (attention's products, each inside one thread's task).
 template <class MakePanel>
 void matmul_nn_blocks(float* c, int ldc, const float* a, size_t rs, size_t cs, MakePanel make_panel, int M, int N,
-                      int K, bool accumulate, bool threaded = true) {
+                      int K, bool accumulate, bool threaded = true, DType panel_type = DType::kF32) {
   const int blocks_m = (M + kNNBlockM - 1) / kNNBlockM, blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
   auto block = [&](auto& panel, int bn, int bm) {
     const auto [b, ldb] = panel(bn);
     const int n0 = bn * kNNBlockN;
-    HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, ldc, a, rs, cs, b, ldb, bm * kNNBlockM,
+    HWY_DYNAMIC_DISPATCH(MatmulNNBlock)(c + n0, ldc, a, rs, cs, b, panel_type, ldb, bm * kNNBlockM,
                                         std::min(M, (bm + 1) * kNNBlockM), std::min(kNNBlockN, N - n0), K, accumulate);
   };
   if (!threaded || int64_t(M) * N * K <= kParallelWork) {
@@ -383,14 +392,28 @@ void matmul_nn_packing(float* c, int ldc, const float* a, size_t rs, size_t cs, 
       M, N, K, accumulate, threaded);
 }
 
-// The kernel on panels packed ahead (WeightRef::panels); c's rows are ldc apart.
-void matmul_nn_packed(float* c, int ldc, const float* a, size_t rs, size_t cs, const float* panels, int M, int N,
-                      int K, bool accumulate) {
-  const size_t panel_size = size_t(K) * kNNBlockN;
+// The kernel on panels packed ahead (WeightRef::panels, in w's stored type); c's rows are
+// ldc apart.
+void matmul_nn_packed(float* c, int ldc, const float* a, size_t rs, size_t cs, const void* panels, DType t, int M,
+                      int N, int K, bool accumulate) {
+  const size_t panel_bytes = size_t(K) * kNNBlockN * dtype_size(t);
+  const auto* base = static_cast<const unsigned char*>(panels);
   matmul_nn_blocks(
       c, ldc, a, rs, cs,
-      [&] { return [&](int bn) { return std::pair<const float*, int>(panels + size_t(bn) * panel_size, kNNBlockN); }; },
-      M, N, K, accumulate);
+      [&] { return [&](int bn) { return std::pair<const void*, int>(base + size_t(bn) * panel_bytes, kNNBlockN); }; },
+      M, N, K, accumulate, /*threaded=*/true, t);
+}
+
+// wᵀ in column panels of w's own 16-bit values (no widening: the kernel widens as it loads).
+void pack_panels16(const uint16_t* w, int K, int N, uint16_t* dst) {
+  const int blocks_n = (N + kNNBlockN - 1) / kNNBlockN;
+#pragma omp parallel for schedule(static) if (int64_t(N) * K > kParallelWork)
+  for (int bn = 0; bn < blocks_n; ++bn) {
+    uint16_t* panel = dst + size_t(bn) * K * kNNBlockN;
+    const int n0 = bn * kNNBlockN, cols = std::min(kNNBlockN, N - n0);
+    for (int j = 0; j < cols; ++j)
+      for (int p = 0; p < K; ++p) panel[size_t(p) * kNNBlockN + j] = w[size_t(n0 + j) * K + p];
+  }
 }
 
 }  // namespace
@@ -406,7 +429,9 @@ void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool
   // gives one process's bits (with the tile below, a piece's one-row call at its edge moved
   // a surprisal by 2e-6 bits). They pay from few rows too: at context 16 the broadcast
   // kernel took 2.2–3.1 ms against the tile's 3.8–6.1 (default model, 1 thread).
-  if (w.panels) return matmul_nn_packed(y, N, x, size_t(K), 1, w.panels, M, N, K, accumulate);
+  if (w.panels16 && (M < kPackRows || !w.panels))
+    return matmul_nn_packed(y, N, x, size_t(K), 1, w.panels16, w.dtype, M, N, K, accumulate);
+  if (w.panels) return matmul_nn_packed(y, N, x, size_t(K), 1, w.panels, DType::kF32, M, N, K, accumulate);
   if (M >= kPackRows)
     return matmul_nn_packing(y, N, x, size_t(K), 1, w.data, w.dtype, size_t(K), /*transposed=*/true, M, N, K,
                              accumulate);
@@ -420,10 +445,16 @@ void matmul_f32(float* y, const float* x, WeightRef w, int M, int N, int K, bool
                                         accumulate);
 }
 
-size_t packed_weight_floats(int N, int K) { return size_t((N + kNNBlockN - 1) / kNNBlockN) * size_t(K) * kNNBlockN; }
+size_t packed_weight_bytes(int N, int K, DType t) {
+  return size_t((N + kNNBlockN - 1) / kNNBlockN) * size_t(K) * kNNBlockN * dtype_size(t);
+}
 
-void pack_weight(WeightRef w, int N, int K, float* dst) {
-  pack_panels_into(w.data, w.dtype, /*transposed=*/true, K, N, int64_t(N) * K > kParallelWork, dst);
+void pack_weight(WeightRef w, int N, int K, DType t, void* dst) {
+  if (t != DType::kF32 && t != w.dtype) throw Error("pack_weight: 16-bit panels come in the weights' own type");
+  if (t != DType::kF32)
+    return pack_panels16(static_cast<const uint16_t*>(w.data), K, N, static_cast<uint16_t*>(dst));
+  pack_panels_into(w.data, w.dtype, /*transposed=*/true, K, N, int64_t(N) * K > kParallelWork,
+                   static_cast<float*>(dst));
 }
 
 void matmul(float* y, const float* x, WeightRef w, int M, int N, int K, bool accumulate) {
