@@ -131,10 +131,9 @@ namespace {
 // as plain matrices; the head's T×T score gradients; the outputs before they are scattered.
 struct GroupBuffers {
   std::vector<float> k, v, q, dout, dscore, dq, dk, dv;
-  void ensure(int T, int hd) {
-    for (auto* rows : {&k, &v, &q, &dout, &dq, &dk, &dv})
-      if (rows->size() < size_t(T) * hd) rows->resize(size_t(T) * hd);
-    if (dscore.size() < size_t(T) * T) dscore.resize(size_t(T) * T);
+  void ensure_sizes(int T, int hd) {
+    for (auto* rows : {&k, &v, &q, &dout, &dq, &dk, &dv}) ensure(*rows, size_t(T) * hd);
+    ensure(dscore, size_t(T) * T);
   }
 };
 
@@ -199,7 +198,7 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
     // Kept per thread across calls: freed after each layer's call, these 0.5 MB came back
     // as fresh pages, every one a page fault.
     thread_local GroupBuffers buffers;
-    buffers.ensure(T, hd);
+    buffers.ensure_sizes(T, hd);
 #pragma omp for schedule(static) collapse(2)
     for (int b = 0; b < B; ++b)
       for (int g = 0; g < KVH; ++g)
