@@ -60,7 +60,7 @@ done
 cat "$out/agree.json"
 
 echo "== strata-bench ($out/strata.json)"
-build/bin/strata-bench --model="$model" --text="$text" --benchmark_filter='^(forward/B:1/T:(16|64|256)/|decode/prompt:1/)' \
+build/bin/strata-bench --model="$model" --text="$text" --benchmark_filter='^(forward(_as_stored)?/B:1/T:(16|64|256)/|decode(_as_stored)?/prompt:1/)' \
   --benchmark_min_time="$min_time" --benchmark_out="$out/strata.json" --benchmark_out_format=json
 for dtype in f32 f16; do
   echo "== llama-bench ${dtype^^} ($out/llama-bench-$dtype.json)"

@@ -19,7 +19,8 @@ text are reported beside it.
 table: llama-bench's pp T is the rate of one T-token prompt batch from an empty cache
 (latency = T / rate), strata's forward/B:1/T:T; llama-bench's tg 128 is 128 one-token
 steps from an empty cache, strata's decode/prompt:1/steps:128 (one prompt token
-prefilled, then 128 steps). Ratios are speeds, strata / llama.cpp: above 1 strata is
+prefilled, then 128 steps). The F32 GGUF is beside those (weights held in float32), the
+F16 GGUF beside forward_as_stored and decode_as_stored (weights held as stored). Ratios are speeds, strata / llama.cpp: above 1 strata is
 faster.
 """
 import argparse
@@ -100,20 +101,23 @@ def table(args):
                  a["llama_cpp_f32_bits_per_token"], a["llama_cpp_f32_bits_per_token"] - a["strata_bits_per_token"],
                  a["llama_cpp_f16_bits_per_token"], a["llama_cpp_f16_bits_per_token"] - a["strata_bits_per_token"],
                  a["text_tokens_strata"], a["text_tokens_llama_cpp"]),
-             "", "| figure | threads | strata | llama.cpp F32 | llama.cpp F16 | strata / F32 | strata / F16 |",
-             "|---|---|---|---|---|---|---|"]
+             "", "| figure | threads | strata F32 | llama.cpp F32 | ratio | strata F16 | llama.cpp F16 | ratio |",
+             "|---|---|---|---|---|---|---|---|"]
+    # Each llama.cpp file beside strata holding the model in the same type: float32, or as
+    # stored (F16 panels, widened as the kernel loads them; the products in float32).
     for threads in args.threads:
         for T in args.prompts:
-            mine = ms(s["forward/B:1/T:%d/threads:%d/real_time" % (T, threads)])
+            mine = [ms(s["%s/B:1/T:%d/threads:%d/real_time" % (name, T, threads)]) for name in ("forward", "forward_as_stored")]
             theirs = [1e3 * T / llama_rate(run, threads, T, 0) for run in runs]
-            lines.append("| forward latency, context %d (ms; llama-bench pp%d) | %d | %.2f | %.2f | %.2f | %.2f× | %.2f× |" % (
-                T, T, threads, mine, theirs[0], theirs[1], theirs[0] / mine, theirs[1] / mine))
-        mine = s["decode/prompt:1/steps:%d/threads:%d/real_time" % (args.gen, threads)]["tokens/s"]
+            lines.append("| forward latency, context %d (ms; llama-bench pp%d) | %d | %.2f | %.2f | %.2f× | %.2f | %.2f | %.2f× |" % (
+                T, T, threads, mine[0], theirs[0], theirs[0] / mine[0], mine[1], theirs[1], theirs[1] / mine[1]))
+        mine = [s["%s/prompt:1/steps:%d/threads:%d/real_time" % (name, args.gen, threads)]["tokens/s"] for name in ("decode", "decode_as_stored")]
         theirs = [llama_rate(run, threads, 0, args.gen) for run in runs]
-        lines.append("| decode, %d steps from an empty context (tokens/s; llama-bench tg%d) | %d | %.0f | %.0f | %.0f | %.2f× | %.2f× |" % (
-            args.gen, args.gen, threads, mine, theirs[0], theirs[1], mine / theirs[0], mine / theirs[1]))
+        lines.append("| decode, %d steps from an empty context (tokens/s; llama-bench tg%d) | %d | %.0f | %.0f | %.2f× | %.0f | %.0f | %.2f× |" % (
+            args.gen, args.gen, threads, mine[0], theirs[0], mine[0] / theirs[0], mine[1], theirs[1], mine[1] / theirs[1]))
     spread = max(r["stddev_ts"] / r["avg_ts"] for run in runs for r in run)
-    lines += ["", "strata computes in float32 from the model's weights (either file's values); ratios are speeds (above 1: "
+    lines += ["", "strata computes in float32 (its F32 column holds the weights in float32, its F16 column as stored, in "
+              "F16, widened as its kernel loads them); ratios are speeds (above 1: "
               "strata faster). pp T is llama-bench's rate for one T-token batch from an empty cache, shown as latency "
               "T / rate beside strata's forward/B:1/T:T (logits of the last row in both); tg %d is %d one-token steps "
               "from an empty cache, beside strata's decode/prompt:1/steps:%d (one token prefilled first). llama.cpp "

@@ -190,6 +190,13 @@ def table(args):
             mine = ms("forward/B:1/T:%d/threads:%d/real_time" % (T, threads))
             lines.append("| forward latency, context %d (ms) | %.3f | %.3f [%.3f] | %.2f× |" % (
                 T, mine, t["forward_ms"][str(T)], h["forward_ms"][str(T)], mine / t["forward_ms"][str(T)]))
+        # As the commands hold the model: its stored F16 values in 16-bit panels below 32
+        # rows, widened exactly as the kernel loads them (the same products as float32).
+        for T in CONTEXTS:
+            stored = "forward_as_stored/B:1/T:%d/threads:%d/real_time" % (T, threads)
+            if stored in s:
+                lines.append("| forward latency, context %d, weights as stored (ms) | %.3f | %.3f [%.3f] | %.2f× |" % (
+                    T, ms(stored), t["forward_ms"][str(T)], h["forward_ms"][str(T)], ms(stored) / t["forward_ms"][str(T)]))
         for B in (1, 8):
             mine = s["forward/B:%d/T:256/threads:%d/real_time" % (B, threads)]["tokens/s"]
             theirs = t["forward_tokens_per_s"]["%dx256" % B]
@@ -203,6 +210,9 @@ def table(args):
             if d:
                 lines.append("| decoding with a KV cache, 128 steps after %d prompt token%s (tokens/s) | %.0f | – | |" % (
                     P, "s" if P > 1 else "", d["tokens/s"]))
+        d = s.get("decode_as_stored/prompt:1/steps:128/threads:%d/real_time" % threads)
+        if d:
+            lines.append("| decoding with a KV cache, 128 steps after 1 prompt token, weights as stored (tokens/s) | %.0f | – | |" % d["tokens/s"])
     lines += ["", "### sweeps on the default model (2 threads, 64 targets in one batch)", "",
               "| L | sequential ms/target | hierarchical ms/target | wall-time ratio | token-forwards per target (seq / hier) | token-forward ratio | sequential token-forwards/s |",
               "|---|---|---|---|---|---|---|"]
