@@ -79,6 +79,10 @@ float softmax(float* x, int n);
 // h(n) = act(gate) * up, act = SiLU or tanh-approximated GELU.
 void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act);
 
+// Backward of gated_activation: dgate = dh·up·act'(gate), dup = dh·act(gate).
+void gated_activation_backward(float* dgate, float* dup, const float* dh, const float* gate, const float* up,
+                               size_t n, Activation act);
+
 // Causal multi-head attention with grouped-query heads over B sequences of T tokens.
 // q (B*T, n_heads*hd), k and v (B*T, n_kv*hd), out (B*T, n_heads*hd). Scores are scaled by
 // 1/sqrt(hd). probs, if given, receives the attention weights (B, n_heads, T, T) for backward.
@@ -130,6 +134,8 @@ void rope(float* x, const int32_t* positions, int rows, int n_heads, int head_di
           bool inverse = false);
 float softmax(float* x, int n);
 void gated_activation(float* h, const float* gate, const float* up, size_t n, Activation act);
+void gated_activation_backward(float* dgate, float* dup, const float* dh, const float* gate, const float* up,
+                               size_t n, Activation act);
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs = nullptr);
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* q,

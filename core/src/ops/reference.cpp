@@ -81,6 +81,26 @@ void gated_activation(float* h, const float* gate, const float* up, size_t n, Ac
   }
 }
 
+void gated_activation_backward(float* dgate, float* dup, const float* dh, const float* gate, const float* up,
+                               size_t n, Activation act) {
+  for (size_t i = 0; i < n; ++i) {
+    const double g = gate[i];
+    double a, da;
+    if (act == Activation::kSiLU) {
+      const double s = 1.0 / (1.0 + std::exp(-g));
+      a = g * s;
+      da = s * (1.0 + g * (1.0 - s));
+    } else {
+      const double kAlpha = 0.7978845608028654, kCubic = 0.044715;
+      const double t = std::tanh(kAlpha * (g + kCubic * g * g * g));
+      a = 0.5 * g * (1.0 + t);
+      da = 0.5 * (1.0 + t) + 0.5 * g * (1.0 - t * t) * kAlpha * (1.0 + 3.0 * kCubic * g * g);
+    }
+    dgate[i] = float(dh[i] * up[i] * da);
+    dup[i] = float(dh[i] * a);
+  }
+}
+
 void attention(float* out, const float* q, const float* k, const float* v, int B, int T,
                int n_heads, int n_kv_heads, int head_dim, float* probs) {
   const int group = n_heads / n_kv_heads;

@@ -1,5 +1,5 @@
 // The row kernels of ops.h: RMSNorm, rotary embedding, softmax (its row kernel is shared
-// with attention, simd-inl.h) and the gated activations (SiLU, tanh-GELU), each over whole
+// with attention, simd-inl.h) and the gated activations (SiLU, tanh-GELU) and their backward, each over whole
 // rows or chunks of a row, with the OpenMP chunking at the bottom. Dispatch: dispatch.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/rows.cpp"
@@ -117,6 +117,52 @@ HWY_NOINLINE void GatedActivation(float* h, const float* gate, const float* up, 
   }
 }
 
+// Backward of h = act(gate)·up: dgate = dh·up·act'(gate), dup = dh·act(gate). Its scalar
+// form took 3% of a training step (one libm exp or tanh per element).
+HWY_INLINE void GatedBackwardVector(D d, V g, V u, V dh, Activation act, V& dgate, V& dup) {
+  const V one = hn::Set(d, 1.0f);
+  V a, da;
+  if (act == Activation::kSiLU) {
+    const V s = hn::Div(one, hn::Add(one, hn::Exp(d, hn::Neg(g))));
+    a = hn::Mul(g, s);
+    da = hn::Mul(s, hn::MulAdd(g, hn::Sub(one, s), one));  // s·(1 + g·(1 − s))
+  } else {
+    const V alpha = hn::Set(d, 0.7978845608028654f), cubic = hn::Set(d, 0.044715f), half = hn::Set(d, 0.5f);
+    const V t = hn::Tanh(d, hn::Mul(alpha, hn::MulAdd(hn::Mul(cubic, g), hn::Mul(g, g), g)));
+    const V half_g = hn::Mul(half, g);
+    a = hn::MulAdd(half_g, t, half_g);
+    // ½(1 + t) + ½g·(1 − t²)·α(1 + 3c·g²)
+    const V dinner = hn::Mul(alpha, hn::MulAdd(hn::Mul(hn::Set(d, 3.0f), cubic), hn::Mul(g, g), one));
+    da = hn::MulAdd(hn::Mul(half_g, hn::NegMulAdd(t, t, one)), dinner, hn::Mul(half, hn::Add(one, t)));
+  }
+  dgate = hn::Mul(hn::Mul(dh, u), da);
+  dup = hn::Mul(dh, a);
+}
+
+HWY_NOINLINE void GatedActivationBackward(float* dgate, float* dup, const float* dh, const float* gate,
+                                          const float* up, size_t n, Activation act) {
+  const D d;
+  const size_t lanes = hn::Lanes(d);
+  size_t i = 0;
+  V dg, du;
+  for (; i + lanes <= n; i += lanes) {
+    GatedBackwardVector(d, hn::LoadU(d, gate + i), hn::LoadU(d, up + i), hn::LoadU(d, dh + i), act, dg, du);
+    hn::StoreU(dg, d, dgate + i);
+    hn::StoreU(du, d, dup + i);
+  }
+  if (i < n) {
+    alignas(64) float g[kMaxLanes] = {}, u[kMaxLanes] = {}, e[kMaxLanes] = {};
+    std::copy(gate + i, gate + n, g);
+    std::copy(up + i, up + n, u);
+    std::copy(dh + i, dh + n, e);
+    GatedBackwardVector(d, hn::Load(d, g), hn::Load(d, u), hn::Load(d, e), act, dg, du);
+    hn::Store(dg, d, g);
+    hn::Store(du, d, u);
+    std::copy(g, g + (n - i), dgate + i);
+    std::copy(u, u + (n - i), dup + i);
+  }
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace strata::ops
 HWY_AFTER_NAMESPACE();
@@ -134,6 +180,7 @@ HWY_EXPORT(RmsnormRows);
 HWY_EXPORT(RopeRows);
 HWY_EXPORT(SoftmaxRows);
 HWY_EXPORT(GatedActivation);
+HWY_EXPORT(GatedActivationBackward);
 
 void rmsnorm(float* y, const float* x, const float* w, int rows, int d, float eps, bool plus_one,
              float* inv_rms) {
@@ -165,6 +212,18 @@ void gated_activation(float* h, const float* gate, const float* up, size_t n, Ac
   for (int64_t c = 0; c < chunks; ++c) {
     const size_t begin = size_t(c) * kChunk, len = std::min(kChunk, n - begin);
     HWY_DYNAMIC_DISPATCH(GatedActivation)(h + begin, gate + begin, up + begin, len, act);
+  }
+}
+
+void gated_activation_backward(float* dgate, float* dup, const float* dh, const float* gate, const float* up,
+                               size_t n, Activation act) {
+  constexpr size_t kChunk = 4096;
+  const int64_t chunks = int64_t((n + kChunk - 1) / kChunk);
+#pragma omp parallel for schedule(static) if (chunks > 1)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const size_t begin = size_t(c) * kChunk, len = std::min(kChunk, n - begin);
+    HWY_DYNAMIC_DISPATCH(GatedActivationBackward)(dgate + begin, dup + begin, dh + begin, gate + begin, up + begin,
+                                                  len, act);
   }
 }
 

@@ -84,28 +84,6 @@ void rmsnorm_backward(float* dx, float* dw, const float* dy, const float* x, con
     for (int i = 0; i < d; ++i) dw[i] += dy[size_t(r) * d + i] * x[size_t(r) * d + i] * inv_rms[r];
 }
 
-// Backward of h = act(gate) * up.
-void gated_activation_backward(float* dgate, float* dup, const float* dh, const float* gate,
-                               const float* up, size_t n, Activation act) {
-#pragma omp parallel for schedule(static) if (int64_t(n) > kParallelWork)
-  for (size_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    float a, da;
-    if (act == Activation::kSiLU) {
-      const float s = 1.0f / (1.0f + std::exp(-g));
-      a = g * s;
-      da = s * (1.0f + g * (1.0f - s));
-    } else {
-      const float kAlpha = 0.7978845608028654f, kCubic = 0.044715f;
-      const float t = std::tanh(kAlpha * (g + kCubic * g * g * g));
-      a = 0.5f * g * (1.0f + t);
-      da = 0.5f * (1.0f + t) + 0.5f * g * (1.0f - t * t) * kAlpha * (1.0f + 3.0f * kCubic * g * g);
-    }
-    dgate[i] = dh[i] * up[i] * da;
-    dup[i] = dh[i] * a;
-  }
-}
-
 // Backward of out = x + keep ⊙ branch / (1-p) for the branch: dbranch = keep ⊙ dout / (1-p)
 // (the stream's own gradient passes through unchanged).
 void dropout_backward(float* dbranch, const float* dout, const uint8_t* keep, size_t n, float p) {
@@ -181,8 +159,8 @@ double Backward::loss_and_backward(const Transformer& model, std::span<const int
 
     // MLP block: x_out = x_mid + down(act(gate) * up).
     linear_backward(dact_.data(), false, lg.w_down, branch_gradient(1), a.act.data() + s * N * f, lw.w_down, N, d, f);
-    gated_activation_backward(dgate_.data(), dup_.data(), dact_.data(), a.gate.data() + s * N * f,
-                              a.up.data() + s * N * f, size_t(N) * f, c.gate_activation());
+    ops::gated_activation_backward(dgate_.data(), dup_.data(), dact_.data(), a.gate.data() + s * N * f,
+                                   a.up.data() + s * N * f, size_t(N) * f, c.gate_activation());
     linear_backward(dnorm_.data(), false, lg.w_gate, dgate_.data(), mlp_in, lw.w_gate, N, f, d);
     linear_backward(dnorm_.data(), true, lg.w_up, dup_.data(), mlp_in, lw.w_up, N, f, d);
     rmsnorm_backward(dx_.data(), lg.mlp_norm, dnorm_.data(), a.residual_mid.data() + s * Nd, lw.mlp_norm,
