@@ -3,6 +3,8 @@
 # them (one process each, spinning for the whole run), so the thread pool's behaviour when
 # a core is taken is a figure beside the idle one, from one build and one sitting.
 #   scripts/bench_load.sh [strata-bench flags...]   (default: forward at T = 16 and 64)
+# threads:0 rows run on the thread count strata-bench chose when it started, as every
+# strata program chooses (native/wait_policy.h: the cores the busy loops leave free).
 # Extra environment (e.g. OMP_WAIT_POLICY=active) is passed through to strata-bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."

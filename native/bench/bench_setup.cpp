@@ -44,6 +44,8 @@ const std::vector<int32_t>& text_tokens() {
 }
 
 void set_threads(int n) {
+  static const int chosen = omp_get_max_threads();  // before any call here has set it
+  if (n == 0) n = chosen;
   omp_set_num_threads(n);
   openblas_set_num_threads(n);
   Eigen::setNbThreads(n);
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   const char* spin_count = std::getenv("GOMP_SPINCOUNT");
   benchmark::AddCustomContext("omp_wait_policy", wait_policy ? wait_policy : spin_count ? "(spin, then sleep)" : "(libgomp default: spin)");
   if (spin_count) benchmark::AddCustomContext("gomp_spincount", spin_count);
+  benchmark::AddCustomContext("omp_threads_at_start", std::to_string(omp_get_max_threads()));  // threads:0
   benchmark::AddCustomContext("model", inputs().model_dir);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -28,7 +28,8 @@ const std::vector<int32_t>& text_tokens();
 constexpr int kContext = 256;
 constexpr int kSweepTargets = 64;
 
-// Sets the threads strata (OpenMP), OpenBLAS and Eigen may use.
+// Sets the threads strata (OpenMP), OpenBLAS and Eigen may use; 0: as many as the program
+// chose when it started (wait_policy.h: fewer than the cores beside a busy process).
 void set_threads(int n);
 
 }  // namespace strata::bench

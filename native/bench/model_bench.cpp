@@ -59,6 +59,8 @@ BENCHMARK(BM_Forward)
     ->ArgsProduct({{1}, benchmark::CreateRange(1, 256, 2), {1, 2}})
     ->Args({8, 256, 1})
     ->Args({8, 256, 2})
+    ->Args({1, 16, 0})  // threads:0, the count the program chose at start (scripts/bench_load.sh)
+    ->Args({1, 64, 0})
     ->UseRealTime();
 BENCHMARK(BM_ForwardAsStored)
     ->Name("forward_as_stored")

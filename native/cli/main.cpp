@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   CLI::App app{"strata: one transformer, many inference schedules"};
   app.require_subcommand(1);
   int threads = 0;
-  app.add_option("--threads", threads, "OpenMP threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "OpenMP threads (default: all cores, or the cores other processes leave free when strata starts)")->check(CLI::NonNegativeNumber);
   std::string compute = "f32";
   app.add_option("--compute", compute,
                  "Matmul arithmetic: f32 (exact, default) or bf16 (operands rounded to bfloat16; AMX or "
