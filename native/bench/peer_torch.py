@@ -181,6 +181,26 @@ def table(args):
                 g["eigen"], g["strata"] / best, "%.0f%%" % (100 * g["strata"] / peak) if peak else "–"))
         if peak:
             lines.append("| FMA peak (%s) | %d | %.1f | | | | | | |" % (s["fma_peak/threads:%d/real_time" % threads].get("label", "?"), threads, peak))
+    # --compute bf16 on each kernel the CPU has, against that kernel's own measured peak.
+    for kernel, label in (("amx", "AMX tiles (TDPBF16PS)"), ("avx512", "AVX512-BF16 (VDPBF16PS)")):
+        peaks = {th: s.get("%s_bf16_peak/threads:%d/real_time" % (kernel, th), {}).get("GFLOP/s") for th in (1, 2)}
+        rows = [(name, b) for name, b in s.items() if name.startswith("matmul/strata_bf16_%s/" % kernel)]
+        if not rows or not any(peaks.values()):
+            continue
+        lines += ["", "### matmul with --compute bf16 on %s, GFLOP/s" % label, "",
+                  "| M×K×N | threads | strata bf16 | of the BF16 peak | strata f32 | bf16 / f32 |", "|---|---|---|---|---|---|"]
+        for threads in (1, 2):
+            for name, b in rows:
+                if not name.endswith("/threads:%d/real_time" % threads):
+                    continue
+                shape = name[len("matmul/strata_bf16_%s/" % kernel):]
+                f32 = s["matmul/strata/%s" % shape]["GFLOP/s"]
+                mkn = "×".join(part.split(":")[1] for part in shape.split("/")[:3])
+                peak = peaks[threads]
+                lines.append("| %s | %d | %.1f | %s | %.1f | %.2f× |" % (
+                    mkn, threads, b["GFLOP/s"], "%.0f%%" % (100 * b["GFLOP/s"] / peak) if peak else "–", f32, b["GFLOP/s"] / f32))
+            if peaks[threads]:
+                lines.append("| BF16 peak | %d | %.1f | | | |" % (threads, peaks[threads]))
     for threads in sorted({r["threads"] for r in runs}):
         t = peer(threads)
         lines += ["", "### forward and training, %d thread%s (PyTorch with OPENBLAS_CORETYPE unset; =Haswell in brackets)" % (threads, "s" if threads > 1 else ""), "",
