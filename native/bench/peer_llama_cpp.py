@@ -20,8 +20,8 @@ table: llama-bench's pp T is the rate of one T-token prompt batch from an empty 
 (latency = T / rate), strata's forward/B:1/T:T; llama-bench's tg 128 is 128 one-token
 steps from an empty cache, strata's decode/prompt:1/steps:128 (one prompt token
 prefilled, then 128 steps). The F32 GGUF is beside those (weights held in float32), the
-F16 GGUF beside forward_as_stored and decode_as_stored (weights held as stored). Ratios are speeds, strata / llama.cpp: above 1 strata is
-faster.
+F16 GGUF beside forward_as_stored and decode_as_stored (weights held as stored). Ratios
+are speeds, strata / llama.cpp: above 1 strata is faster.
 """
 import argparse
 import json

@@ -1,6 +1,7 @@
 // The row kernels of ops.h: RMSNorm, rotary embedding, softmax (its row kernel is shared
-// with attention, simd-inl.h) and the gated activations (SiLU, tanh-GELU) and their backward, each over whole
-// rows or chunks of a row, with the OpenMP chunking at the bottom. Dispatch: dispatch.h.
+// with attention, simd-inl.h) and the gated activations (SiLU, tanh-GELU) with their
+// backward, each over whole rows or chunks of a row, with the OpenMP chunking at the
+// bottom. Dispatch: dispatch.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/rows.cpp"
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
@@ -90,15 +91,19 @@ HWY_NOINLINE float SoftmaxRows(float* x, int rows, int n) {
   return log_normalizer;  // the last row's: softmax() asks for one
 }
 
+// tanh-GELU(g) = ½g·(1 + tanh(α(g + c·g³))); its tanh's argument, shared with the backward.
+constexpr float kGeluAlpha = 0.7978845608028654f, kGeluCubic = 0.044715f;  // √(2/π), c
+HWY_INLINE V GeluTanhArgument(D d, V g) {
+  return hn::Mul(hn::Set(d, kGeluAlpha), hn::MulAdd(hn::Mul(hn::Set(d, kGeluCubic), g), hn::Mul(g, g), g));
+}
+
 HWY_INLINE V GatedVector(D d, V g, V u, Activation act) {
   if (act == Activation::kSiLU) {
     const V one = hn::Set(d, 1.0f);
     return hn::Mul(hn::Div(g, hn::Add(one, hn::Exp(d, hn::Neg(g)))), u);
   }
-  const V inner = hn::Mul(hn::Set(d, 0.7978845608028654f),
-                          hn::MulAdd(hn::Mul(hn::Set(d, 0.044715f), g), hn::Mul(g, g), g));
   const V half_g = hn::Mul(hn::Set(d, 0.5f), g);
-  return hn::Mul(hn::MulAdd(half_g, hn::Tanh(d, inner), half_g), u);
+  return hn::Mul(hn::MulAdd(half_g, hn::Tanh(d, GeluTanhArgument(d, g)), half_g), u);
 }
 
 HWY_NOINLINE void GatedActivation(float* h, const float* gate, const float* up, size_t n,
@@ -127,12 +132,12 @@ HWY_INLINE void GatedBackwardVector(D d, V g, V u, V dh, Activation act, V& dgat
     a = hn::Mul(g, s);
     da = hn::Mul(s, hn::MulAdd(g, hn::Sub(one, s), one));  // s·(1 + g·(1 − s))
   } else {
-    const V alpha = hn::Set(d, 0.7978845608028654f), cubic = hn::Set(d, 0.044715f), half = hn::Set(d, 0.5f);
-    const V t = hn::Tanh(d, hn::Mul(alpha, hn::MulAdd(hn::Mul(cubic, g), hn::Mul(g, g), g)));
+    const V half = hn::Set(d, 0.5f);
+    const V t = hn::Tanh(d, GeluTanhArgument(d, g));
     const V half_g = hn::Mul(half, g);
     a = hn::MulAdd(half_g, t, half_g);
     // ½(1 + t) + ½g·(1 − t²)·α(1 + 3c·g²)
-    const V dinner = hn::Mul(alpha, hn::MulAdd(hn::Mul(hn::Set(d, 3.0f), cubic), hn::Mul(g, g), one));
+    const V dinner = hn::Mul(hn::Set(d, kGeluAlpha), hn::MulAdd(hn::Set(d, 3.0f * kGeluCubic), hn::Mul(g, g), one));
     da = hn::MulAdd(hn::Mul(half_g, hn::NegMulAdd(t, t, one)), dinner, hn::Mul(half, hn::Add(one, t)));
   }
   dgate = hn::Mul(hn::Mul(dh, u), da);
